@@ -1,0 +1,1 @@
+"""Packaged YAML configs (installed as ``mirray.configs``)."""

@@ -1,0 +1,1 @@
+"""Generated test music with known answers (no audio is committed)."""

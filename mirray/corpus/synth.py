@@ -1,0 +1,142 @@
+"""Numpy-synthesised clips with known tempo, key and beat times, written as real MP3s with ID3 tags.
+
+Quick and dependency-free (libsndfile's own LAME encoder); the richer fluidsynth corpus for accuracy
+benchmarks lives beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from mirray.udfs.mir import PITCH_CLASSES
+
+# Scale degrees (semitones above tonic) of the chord roots and their qualities, one chord per bar.
+PROGRESSIONS = {
+    "major": [(0, "maj"), (5, "maj"), (7, "maj"), (0, "maj")],  # I IV V I
+    "minor": [(0, "min"), (5, "min"), (7, "maj"), (0, "min")],  # i iv V i
+}
+_TRIAD = {"maj": (0, 4, 7), "min": (0, 3, 7)}
+
+
+def _hz(midi: float) -> float:
+    return 440.0 * 2 ** ((midi - 69) / 12)
+
+
+def _tone(freq_hz: float, n: int, sr: int, decay_per_sec: float, harmonics: int = 4) -> np.ndarray:
+    t = np.arange(n) / sr
+    wave = sum(np.sin(2 * np.pi * freq_hz * h * t) / h for h in range(1, harmonics + 1))
+    return (wave * np.exp(-decay_per_sec * t)).astype(np.float32)
+
+
+def _kick(n: int, sr: int) -> np.ndarray:
+    """Pitch-swept sine (150 -> 45 Hz), like a drum machine kick: no stable pitch to bias the key."""
+    t = np.arange(n) / sr
+    freq_hz = 45.0 + 105.0 * np.exp(-t * 25.0)
+    phase = 2 * np.pi * np.cumsum(freq_hz) / sr
+    return (np.sin(phase) * np.exp(-t * 14.0)).astype(np.float32)
+
+
+def render_clip(
+    tempo_bpm: float,
+    tonic: str,
+    mode: str,
+    duration_sec: float,
+    sr_hz: int = 44100,
+    beats_per_bar: int = 4,
+    seed: int = 0,
+) -> tuple[np.ndarray, dict]:
+    """A drum + bass + chord loop. Returns stereo float32 (frames, 2) and its ground truth.
+
+    Truth: tempo_bpm, beat_times_sec, key ("A major"), beats_per_bar.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(duration_sec * sr_hz)
+    mix = np.zeros(n, dtype=np.float32)
+    period_sec = 60.0 / tempo_bpm
+    tonic_pc = PITCH_CLASSES.index(tonic)
+    beat_times = np.arange(0.0, duration_sec - 0.05, period_sec)
+    kick = _kick(int(0.25 * sr_hz), sr_hz) * 0.9
+    snare = (rng.standard_normal(int(0.15 * sr_hz)) * np.exp(-30 * np.arange(int(0.15 * sr_hz)) / sr_hz)).astype(np.float32) * 0.25
+    hat = (rng.standard_normal(int(0.04 * sr_hz)) * np.exp(-120 * np.arange(int(0.04 * sr_hz)) / sr_hz)).astype(np.float32) * 0.08
+    for i, t in enumerate(beat_times):
+        start = int(round(t * sr_hz))
+        bar, beat_in_bar = divmod(i, beats_per_bar)
+        root_deg, quality = PROGRESSIONS[mode][bar % len(PROGRESSIONS[mode])]
+        root_pc = (tonic_pc + root_deg) % 12
+        seg = min(int(period_sec * sr_hz), n - start)
+        parts = [kick if beat_in_bar == 0 or beat_in_bar == 2 % beats_per_bar else kick * 0.6, hat]
+        if beats_per_bar == 4 and beat_in_bar in (1, 3):
+            parts.append(snare)
+        for p in parts:
+            m = min(len(p), n - start)
+            mix[start:start + m] += p[:m]
+        bass = _tone(_hz(36 + root_pc), seg, sr_hz, 3.0, harmonics=3) * 0.35
+        chord = sum(_tone(_hz(60 + (root_pc + iv) % 12), seg, sr_hz, 2.5) for iv in _TRIAD[quality]) * 0.12
+        mix[start:start + seg] += bass + chord
+        off = start + seg // 2  # off-beat hat
+        if off < n:
+            m = min(len(hat), n - off)
+            mix[off:off + m] += hat[:m] * 0.6
+    mix /= max(1e-6, float(np.abs(mix).max())) / 0.8
+    stereo = np.stack([mix, mix * 0.98], axis=1)
+    truth = {
+        "tempo_bpm": float(tempo_bpm),
+        "beat_times_sec": beat_times.tolist(),
+        "key": f"{tonic} {mode}",
+        "beats_per_bar": beats_per_bar,
+    }
+    return stereo, truth
+
+
+def write_mp3(path: str | Path, samples: np.ndarray, sr_hz: int, tags: dict | None = None, cover_art: bytes | None = None) -> Path:
+    """Encode ``samples`` (frames, channels) to MP3 with libsndfile's LAME (VBR) and write ID3v2.4 tags.
+
+    ``tags`` keys: title, artist, album, album_artist, year, genre, track ("3/12"), musicbrainz_recording_id,
+    musicbrainz_album_id.
+    """
+    from mutagen.id3 import APIC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TRCK, TXXX, UFID
+
+    path = Path(path)
+    sf.write(path, samples, sr_hz, format="MP3", subtype="MPEG_LAYER_III")
+    tags = tags or {}
+    id3 = ID3()
+    frames = {"title": TIT2, "artist": TPE1, "album": TALB, "album_artist": TPE2, "year": TDRC, "genre": TCON, "track": TRCK}
+    for key, frame in frames.items():
+        if tags.get(key) is not None:
+            id3.add(frame(encoding=3, text=[str(tags[key])]))
+    if tags.get("musicbrainz_recording_id"):
+        id3.add(UFID(owner="http://musicbrainz.org", data=tags["musicbrainz_recording_id"].encode()))
+    if tags.get("musicbrainz_album_id"):
+        id3.add(TXXX(encoding=3, desc="MusicBrainz Album Id", text=[tags["musicbrainz_album_id"]]))
+    if cover_art:
+        id3.add(APIC(encoding=3, mime="image/png", type=3, desc="cover", data=cover_art))
+    id3.save(path, v2_version=4)
+    return path
+
+
+DEMO_SONGS = (
+    # title, artist, genre, tempo_bpm, tonic, mode
+    ("Morning Drive", "The Synthetics", "Pop", 120.0, "A", "major"),
+    ("Night Shift", "The Synthetics", "Rock", 96.0, "E", "minor"),
+    ("Blue Steps", "Sine Quartet", "Jazz", 132.0, "Bb", "major"),
+    ("Low Tide", "Sine Quartet", "Electronic", 124.0, "F", "minor"),
+    ("Paper Roads", "Square Roots", "Country", 104.0, "G", "major"),
+    ("Glass City", "Square Roots", "Hip-Hop", 90.0, "C#", "minor"),
+)
+
+
+def write_demo_corpus(folder: str | Path, duration_sec: float = 20.0, count: int = len(DEMO_SONGS)) -> list[dict]:
+    """Write ``count`` tagged demo MP3s into ``folder``; returns their ground truth (with ``path``)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    truths = []
+    for i, (title, artist, genre, tempo, tonic, mode) in enumerate(DEMO_SONGS[:count]):
+        samples, truth = render_clip(tempo, tonic, mode, duration_sec, seed=i)
+        path = folder / f"{i + 1:02d} {title}.mp3"
+        tags = {"title": title, "artist": artist, "album": "mirray demo", "year": 2026, "genre": genre, "track": f"{i + 1}/{count}"}
+        write_mp3(path, samples, 44100, tags)
+        truths.append({**truth, **tags, "path": str(path)})
+    return truths

@@ -1,0 +1,98 @@
+"""The output schema: the single source of truth for every column mirray writes.
+
+Bump SCHEMA_VERSION when a column changes meaning or type; adding a nullable column is a minor bump.
+"""
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+# One row per song in OUT/features/.
+FEATURES = pa.schema([
+    # identity
+    ("song_id", pa.string()),                 # sha256 of the file bytes (hex)
+    ("uri", pa.string()),                     # the path processed (first in sort order among duplicates)
+    ("duplicate_uris", pa.list_(pa.string())),  # other paths with identical bytes seen in the same run
+    ("file_size_bytes", pa.int64()),
+    ("schema_version", pa.int16()),
+    ("run_id", pa.string()),
+    ("processed_at", pa.timestamp("ms", tz="UTC")),
+    # tags and stream info (mutagen); null when absent or unreadable
+    ("title", pa.string()),
+    ("artist", pa.string()),
+    ("album", pa.string()),
+    ("album_artist", pa.string()),
+    ("year", pa.int32()),
+    ("genre", pa.string()),
+    ("track_number", pa.int32()),
+    ("track_total", pa.int32()),
+    ("duration_sec", pa.float64()),           # from the header (LAME/Xing frame count, or estimate)
+    ("bitrate_kbps", pa.float64()),
+    ("sample_rate_hz", pa.int32()),
+    ("channels", pa.int16()),
+    ("bitrate_mode", pa.string()),            # CBR | VBR | ABR | null
+    ("encoder", pa.string()),
+    ("container_format", pa.string()),        # mp3, wav, … as detected from the bytes, not the name
+    ("has_cover_art", pa.bool_()),
+    ("musicbrainz_recording_id", pa.string()),
+    ("musicbrainz_album_id", pa.string()),
+    ("musicbrainz_artist_id", pa.string()),
+    ("musicbrainz_release_group_id", pa.string()),
+    ("metadata_warning", pa.string()),        # why tags could not be read, if so
+    # decoded audio
+    ("decoded_duration_sec", pa.float64()),
+    ("decoded_sample_rate_hz", pa.int32()),
+    ("decoded_channels", pa.int16()),
+    # MIR
+    ("tempo_bpm", pa.float64()),
+    ("beat_times_sec", pa.list_(pa.float32())),
+    ("key", pa.string()),                     # "A major", "C# minor"
+    ("key_tonic", pa.string()),
+    ("key_mode", pa.string()),                # major | minor
+    ("key_confidence", pa.float32()),         # correlation with the key profile, 0..1
+    ("tuning_cents", pa.float32()),           # offset from A440 equal temperament
+])
+
+# One row per failed or skipped input in OUT/errors/.
+ERRORS = pa.schema([
+    ("song_id", pa.string()),                 # null when the bytes could not be read
+    ("uri", pa.string()),
+    ("file_size_bytes", pa.int64()),
+    ("stage", pa.string()),                   # read | hash | metadata | decode | mir | …
+    ("error_type", pa.string()),              # exception class, e.g. AudioError, TruncatedAudioError
+    ("message", pa.string()),
+    ("skipped", pa.bool_()),                  # true: left out on purpose (e.g. too long), not broken
+    ("run_id", pa.string()),
+    ("schema_version", pa.int16()),
+])
+
+# One row per song and stage in OUT/metrics/: raw material for cost dashboards.
+METRICS = pa.schema([
+    ("run_id", pa.string()),
+    ("song_id", pa.string()),
+    ("stage", pa.string()),
+    ("wall_sec", pa.float64()),
+    ("cpu_sec", pa.float64()),                # process CPU time, all threads of the worker
+    ("audio_duration_sec", pa.float64()),
+    ("node_id", pa.string()),
+])
+
+# Later sightings of already-processed bytes under a new path, in OUT/aliases/.
+ALIASES = pa.schema([
+    ("song_id", pa.string()),
+    ("uri", pa.string()),
+    ("file_size_bytes", pa.int64()),
+    ("run_id", pa.string()),
+])
+
+# What the per-song stage returns: a feature row, or an error, plus the metrics of each stage.
+RESULT = pa.schema(
+    list(FEATURES)
+    + [pa.field("error", pa.struct([f for f in ERRORS if f.name not in ("song_id", "uri", "file_size_bytes", "run_id", "schema_version")]))]
+    + [pa.field("metrics", pa.list_(pa.struct([f for f in METRICS if f.name not in ("run_id", "song_id")])))]
+)
+
+
+def table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Rows (dicts; missing keys -> null) as a table with exactly ``schema``."""
+    return pa.Table.from_pylist([{f.name: r.get(f.name) for f in schema} for r in rows], schema=schema)

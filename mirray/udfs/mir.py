@@ -1,0 +1,97 @@
+"""First MIR pass: tempo, beats and key from mono audio. Deeper MIR (downbeats, chords, sections) builds on this."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+# Key profiles (tonic first). Temperley 1999 (Kostka-Payne) and Krumhansl-Kessler 1982.
+KEY_PROFILES = {
+    "temperley": (
+        (5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0),
+        (5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0),
+    ),
+    "krumhansl": (
+        (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88),
+        (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17),
+    ),
+}
+
+
+def _fit_tempo_from_beats(beat_times_sec: np.ndarray) -> float | None:
+    """Tempo from the slope of beat time vs beat index.
+
+    Beat times sit on a frame grid (~23 ms), so one inter-beat interval is coarse; a line through all
+    beats averages that out. Beat indices are re-counted from the median period, so a skipped or
+    doubled beat doesn't bend the line.
+    """
+    if len(beat_times_sec) < 4:
+        return None
+    ibis_sec = np.diff(beat_times_sec)
+    median_sec = float(np.median(ibis_sec))
+    if median_sec <= 0:
+        return None
+    # Mean of the typical intervals: the median alone sits on one frame step and drifts over many beats.
+    period_sec = float(ibis_sec[np.abs(ibis_sec - median_sec) < 0.25 * median_sec].mean())
+    index = np.round((beat_times_sec - beat_times_sec[0]) / period_sec)
+    slope_sec, _ = np.polyfit(index, beat_times_sec, 1)
+    return 60.0 / slope_sec if slope_sec > 0 else None
+
+
+def tempo_and_beats(
+    y: np.ndarray, sr_hz: int, hop_length: int = 512, tempo_min_bpm: float = 60, tempo_max_bpm: float = 200
+) -> dict:
+    """Global tempo (BPM) and beat times (s) of mono audio ``y`` (shape (n,)), via librosa's dynamic-programming tracker."""
+    import librosa
+
+    onset_env = librosa.onset.onset_strength(y=y, sr=sr_hz, hop_length=hop_length)
+    if not np.any(onset_env > 0):
+        return {"tempo_bpm": None, "beat_times_sec": []}
+    tempo_dp, beat_times_sec = librosa.beat.beat_track(
+        onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time"
+    )
+    beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
+    tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or float(np.atleast_1d(tempo_dp)[0]) or None
+    if tempo_bpm:
+        while tempo_bpm < tempo_min_bpm:
+            tempo_bpm *= 2
+        while tempo_bpm > tempo_max_bpm:
+            tempo_bpm /= 2
+    return {"tempo_bpm": tempo_bpm, "beat_times_sec": beat_times_sec.round(4).tolist()}
+
+
+def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley") -> dict:
+    """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
+
+    ``key_confidence`` is that best correlation clipped to [0, 1] (Krumhansl's key strength).
+    """
+    major, minor = (np.asarray(p, dtype=np.float64) for p in KEY_PROFILES[profile])
+    chroma = np.asarray(chroma_mean, dtype=np.float64)
+    if not np.isfinite(chroma).all() or chroma.std() == 0:
+        return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
+    scores = []
+    for mode, prof in (("major", major), ("minor", minor)):
+        for tonic in range(12):
+            r = np.corrcoef(chroma, np.roll(prof, tonic))[0, 1]
+            scores.append((r, tonic, mode))
+    r, tonic, mode = max(scores)
+    return {
+        "key": f"{PITCH_CLASSES[tonic]} {mode}",
+        "key_tonic": PITCH_CLASSES[tonic],
+        "key_mode": mode,
+        "key_confidence": float(np.clip(r, 0.0, 1.0)),
+    }
+
+
+def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "temperley") -> dict:
+    """Global key of mono audio from tuning-corrected CQT chroma, plus the tuning offset in cents."""
+    import librosa
+
+    if not np.any(y):
+        return {**key_from_chroma(np.zeros(12)), "tuning_cents": None}
+    tuning_bins = float(librosa.estimate_tuning(y=y, sr=sr_hz, bins_per_octave=12))
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins)
+    result = key_from_chroma(chroma.mean(axis=1), profile)
+    result["tuning_cents"] = round(tuning_bins * 100.0, 2)
+    return result
