@@ -31,7 +31,8 @@ def decode(data: bytes) -> tuple[np.ndarray, int]:
     try:
         samples, sample_rate_hz = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except Exception as exc:  # LibsndfileError, RuntimeError, …: all mean "not decodable"
-        raise AudioError(f"cannot decode: {exc}") from exc
+        reason = str(exc).split(">: ", 1)[-1]  # drop libsndfile's "Error opening <BytesIO …>: " prefix
+        raise AudioError(f"cannot decode: {reason}") from exc
     if samples.shape[0] == 0:
         raise AudioError("decoded to zero samples")
     if not np.isfinite(samples).all():

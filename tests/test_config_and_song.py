@@ -1,0 +1,56 @@
+"""Config loading and the Ray-free per-song runner."""
+
+import pytest
+
+from mirray.config import load_config
+from mirray.pipeline import schema
+from mirray.pipeline.song import process_song
+
+
+def test_defaults_and_overrides(tmp_path):
+    cfg = load_config()
+    assert cfg["audio"]["mir_sample_rate_hz"] == 22050
+    user = tmp_path / "c.yaml"
+    user.write_text("output:\n  rows_per_file: 7\n")
+    cfg = load_config(user, ["audio.max_duration_sec=60", "input.extensions=['.mp3','.wav']"])
+    assert cfg["output"]["rows_per_file"] == 7
+    assert cfg["audio"]["max_duration_sec"] == 60
+    assert cfg["input"]["extensions"] == [".mp3", ".wav"]
+
+
+@pytest.mark.parametrize("bad", [["audio.max_duration=5"], ["nosuch.key=1"], ["audio=3"], ["noequals"]])
+def test_unknown_or_malformed_keys_are_errors(bad):
+    with pytest.raises(ValueError):
+        load_config(None, bad)
+
+
+def _item(path):
+    return {"song_id": "x" * 64, "uri": str(path), "file_size_bytes": path.stat().st_size, "duplicate_uris": []}
+
+
+def test_process_song_success_has_all_result_columns(make_mp3, tmp_path):
+    path = make_mp3(tmp_path / "a.mp3", tempo_bpm=110.0, tonic="D", mode="major", tags={"title": "A", "year": 2001})
+    row = process_song(_item(path), path.read_bytes(), load_config(), "run1")
+    assert row["error"] is None
+    assert row["tempo_bpm"] == pytest.approx(110.0, rel=0.02) and row["key"] == "D major"
+    assert row["title"] == "A" and row["year"] == 2001
+    assert [m["stage"] for m in row["metrics"]] == ["metadata", "decode", "resample", "mir_beats", "mir_key"]
+    assert all(m["wall_sec"] >= 0 and m["cpu_sec"] >= 0 for m in row["metrics"])
+    table = schema.table([row], schema.RESULT)  # the row fits the schema exactly
+    assert table.num_rows == 1 and table.schema == schema.RESULT
+
+
+def test_too_long_input_is_skipped_with_reason_before_decoding(make_mp3, tmp_path):
+    path = make_mp3(tmp_path / "long.mp3", duration_sec=6.0)
+    cfg = load_config(None, ["audio.max_duration_sec=5"])
+    row = process_song(_item(path), path.read_bytes(), cfg, "run1")
+    assert row["error"]["skipped"] is True
+    assert row["error"]["stage"] == "metadata" and row["error"]["error_type"] == "InputTooLongError"
+    assert [m["stage"] for m in row["metrics"]] == ["metadata"]  # never decoded
+
+
+def test_empty_bytes_give_read_error(tmp_path):
+    path = tmp_path / "empty.mp3"
+    path.write_bytes(b"")
+    row = process_song(_item(path), b"", load_config(), "run1")
+    assert row["error"]["stage"] == "read" and "empty" in row["error"]["message"]

@@ -1,0 +1,116 @@
+"""Per-song functions on short generated clips with known answers."""
+
+import os
+
+import numpy as np
+import pytest
+
+from mirray.corpus.synth import render_clip, write_mp3
+from mirray.udfs import audio, metadata, mir
+from mirray.udfs.ids import song_id_for_bytes
+
+CLIPS = [  # tempo_bpm, tonic, mode: all 24 keys are covered by the MIR issue's corpus; here a spread
+    (120.0, "A", "major"), (96.0, "E", "minor"), (132.0, "Bb", "major"), (124.0, "F", "minor"),
+    (104.0, "G", "major"), (90.0, "C#", "minor"), (150.0, "D", "major"), (78.0, "F#", "minor"),
+]
+
+
+@pytest.mark.parametrize("tempo_bpm,tonic,mode", CLIPS)
+def test_tempo_and_key_on_mp3_clips(tmp_path, tempo_bpm, tonic, mode):
+    samples, truth = render_clip(tempo_bpm, tonic, mode, duration_sec=12.0)
+    data = write_mp3(tmp_path / "c.mp3", samples, 44100).read_bytes()
+    decoded, sr = audio.decode(data)
+    mono = audio.resample(audio.to_mono(decoded), sr, 22050)
+    beats = mir.tempo_and_beats(mono, 22050)
+    assert beats["tempo_bpm"] == pytest.approx(tempo_bpm, rel=0.02)
+    # beats land on the true grid: most estimated beats are within 70 ms of a true beat
+    est, ref = np.array(beats["beat_times_sec"]), np.array(truth["beat_times_sec"])
+    near = np.min(np.abs(est[:, None] - ref[None, :]), axis=1) < 0.07
+    assert near.mean() > 0.9, near
+    key = mir.estimate_key(mono, 22050)
+    assert key["key"] == f"{tonic} {mode}"
+    assert 0.5 < key["key_confidence"] <= 1.0
+    assert abs(key["tuning_cents"]) < 10
+
+
+def test_key_from_chroma_recovers_rotated_profiles():
+    major, minor = mir.KEY_PROFILES["temperley"]
+    for tonic in range(12):
+        assert mir.key_from_chroma(np.roll(major, tonic))["key"] == f"{mir.PITCH_CLASSES[tonic]} major"
+        assert mir.key_from_chroma(np.roll(minor, tonic))["key"] == f"{mir.PITCH_CLASSES[tonic]} minor"
+
+
+def test_silence_gives_nulls_not_errors():
+    silence = np.zeros(22050 * 5, dtype=np.float32)
+    assert mir.tempo_and_beats(silence, 22050) == {"tempo_bpm": None, "beat_times_sec": []}
+    assert mir.estimate_key(silence, 22050)["key"] is None
+
+
+def test_tags_round_trip(tmp_path):
+    samples, _ = render_clip(100.0, "C", "major", 4.0)
+    tags = {"title": "Smooth", "artist": "Santana feat. Rob Thomas", "album": "Supernatural", "album_artist": "Santana",
+            "year": 1999, "genre": "Rock", "track": "12/13",
+            "musicbrainz_recording_id": "7e2a5e9c-54a0-4a1d-8d7b-0f3c1f6f2b11",
+            "musicbrainz_album_id": "0b0d0e10-1c2d-4e5f-8a9b-112233445566"}
+    data = write_mp3(tmp_path / "t.mp3", samples, 44100, tags, cover_art=b"\x89PNG fake").read_bytes()
+    md = metadata.extract_metadata(data)
+    assert (md["title"], md["artist"], md["album"], md["album_artist"]) == ("Smooth", "Santana feat. Rob Thomas", "Supernatural", "Santana")
+    assert (md["year"], md["genre"], md["track_number"], md["track_total"]) == (1999, "Rock", 12, 13)
+    assert md["musicbrainz_recording_id"] == tags["musicbrainz_recording_id"]
+    assert md["musicbrainz_album_id"] == tags["musicbrainz_album_id"]
+    assert md["has_cover_art"] is True
+    assert md["container_format"] == "mp3" and md["bitrate_mode"] == "VBR" and md["encoder"].startswith("LAME")
+    assert md["duration_sec"] == pytest.approx(4.0, abs=0.05)
+    assert (md["sample_rate_hz"], md["channels"]) == (44100, 2)
+    assert 16 < md["bitrate_kbps"] < 320
+    assert md["metadata_warning"] is None
+
+
+def test_numeric_id3v1_genre_and_missing_tags(tmp_path):
+    samples, _ = render_clip(100.0, "C", "major", 2.0)
+    data = write_mp3(tmp_path / "g.mp3", samples, 44100, {"genre": "(17)"}).read_bytes()
+    md = metadata.extract_metadata(data)
+    assert md["genre"] == "Rock"
+    assert md["title"] is None and md["year"] is None and md["has_cover_art"] is False
+
+
+@pytest.mark.parametrize("data", [b"", os.urandom(4096), b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f" + os.urandom(2000)])
+def test_garbage_never_raises_from_metadata(data):
+    md = metadata.extract_metadata(data)
+    assert set(metadata.FIELDS) <= set(md)
+    assert md["title"] is None and md["metadata_warning"]
+
+
+@pytest.mark.parametrize("data,match", [(b"", "empty"), (os.urandom(8192), "cannot decode"), (b"RIFF" + b"\x00" * 40, "cannot decode")])
+def test_decode_rejects_non_audio(data, match):
+    with pytest.raises(audio.AudioError, match=match):
+        audio.decode(data)
+
+
+def test_truncated_mp3_is_detected_against_its_header(tmp_path):
+    samples, _ = render_clip(100.0, "C", "major", 8.0)
+    data = write_mp3(tmp_path / "t.mp3", samples, 44100).read_bytes()
+    cut = data[: len(data) // 2]
+    header_sec = metadata.extract_metadata(cut)["duration_sec"]
+    decoded, sr = audio.decode(cut)
+    assert header_sec == pytest.approx(8.0, abs=0.05)
+    with pytest.raises(audio.TruncatedAudioError):
+        audio.check_length(decoded.shape[0] / sr, header_sec, tolerance_sec=1.0)
+    full, sr = audio.decode(data)
+    audio.check_length(full.shape[0] / sr, header_sec, tolerance_sec=1.0)  # the whole file passes
+
+
+def test_resample_keeps_duration_and_pitch():
+    sr_in, sr_out = 44100, 22050
+    t = np.arange(sr_in * 2) / sr_in
+    y = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    z = audio.resample(y, sr_in, sr_out)
+    assert len(z) == sr_out * 2
+    spectrum = np.abs(np.fft.rfft(z))
+    assert np.fft.rfftfreq(len(z), 1 / sr_out)[spectrum.argmax()] == pytest.approx(440, abs=1)
+
+
+def test_song_id_is_content_hash():
+    assert song_id_for_bytes(b"abc") == song_id_for_bytes(bytes(b"abc"))
+    assert song_id_for_bytes(b"abc") != song_id_for_bytes(b"abd")
+    assert len(song_id_for_bytes(b"")) == 64
