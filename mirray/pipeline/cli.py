@@ -86,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # missing input, bad config, storage refused: one clear line
         print(f"mirray: error: {exc}", file=sys.stderr)
+        if "AWS Error" in str(exc):
+            print("mirray: hint: S3 credentials come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+                  "~/.aws, instance role); a custom endpoint from AWS_ENDPOINT_URL or storage.s3_endpoint_url", file=sys.stderr)
         return 2
 
 
