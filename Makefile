@@ -13,6 +13,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[test]'
 	$(PIP) check
+	$(VENV)/bin/mirray warmup
 	touch $@
 
 setup: $(VENV)/.installed

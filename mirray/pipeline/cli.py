@@ -50,6 +50,27 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_warmup(args) -> int:
+    """Compile and cache librosa's numba code once, in one process.
+
+    Run it after install on every node (make setup, ray_cluster.yaml do). Without it, the first Ray
+    workers compile concurrently and can leave a numba cache that crashes later processes (seen here:
+    a segfault in librosa's beat tracker after a `ray job submit` run had written the cache).
+    """
+    import time
+
+    from mirray.corpus.synth import render_clip
+    from mirray.udfs import audio, mir
+
+    t0 = time.perf_counter()
+    samples, _ = render_clip(120.0, "C", "major", 6.0)
+    mono = audio.resample(audio.to_mono(samples), 44100, 22050)
+    mir.tempo_and_beats(mono, 22050)
+    mir.estimate_key(mono, 22050)
+    print(f"mirray warmup: numba code compiled and cached in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 def _print_demo_table(out: Path, truths: list[dict]) -> None:
     import pandas as pd
 
@@ -82,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--duration-sec", type=float, default=20.0)
     common(p_demo)
     p_demo.set_defaults(func=cmd_demo)
+
+    p_warm = sub.add_parser("warmup", help="compile and cache numba code once (run after install, per node)")
+    p_warm.set_defaults(func=cmd_warmup)
 
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,159 @@
+"""Demucs source separation: model loaded once, segments of several songs batched together, stems
+streamed out so memory does not grow with song length. No Ray here.
+
+Shapes: a mix is float32 (frames, channels) at the model's rate (44.1 kHz); stems come out as
+(frames, 2) blocks per source, in order, to a sink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+STEMS = ("vocals", "drums", "bass", "other")
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The configured model could not be loaded (no internet, no local repo, wrong name)."""
+
+
+def load_model(name: str, model_repo: str | None = None):
+    """A Demucs model or bag by name, from ``model_repo`` (a local folder in Demucs's format) or the
+    internet (cached by torch hub / HF). Raises WeightsUnavailableError with the remedies."""
+    from demucs.pretrained import get_model
+
+    if model_repo is not None and not Path(model_repo).is_dir():
+        raise WeightsUnavailableError(f"separation.model_repo={model_repo} is not a folder")
+    try:
+        model = get_model(name, repo=Path(model_repo) if model_repo else None)
+    except (Exception, SystemExit) as exc:  # URLError, ModelLoadingError, demucs's own sys.exit
+        where = f"local repo {model_repo}" if model_repo else "the internet (or its cache)"
+        raise WeightsUnavailableError(
+            f"cannot load Demucs model '{name}' from {where}: {type(exc).__name__}: {exc}. "
+            "Remedies: allow downloads once so the weights are cached; or set separation.model_repo to a "
+            "folder holding '<name>.th' / '<name>.yaml' in Demucs's format; or run with --no-stems."
+        ) from exc
+    model.eval()
+    return model
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+@dataclass
+class StemStats:
+    """Running RMS and activity of one stem, fed block by block."""
+
+    frame_len: int
+    threshold_dbfs: float
+    sum_sq: float = 0.0
+    n: int = 0
+    active_n: int = 0
+
+    def add(self, block: np.ndarray) -> None:
+        mono_sq = np.square(block, dtype=np.float64).mean(axis=1)
+        self.sum_sq += float(mono_sq.sum())
+        self.n += len(mono_sq)
+        for start in range(0, len(mono_sq), self.frame_len):
+            frame = mono_sq[start:start + self.frame_len]
+            if 10 * np.log10(frame.mean() + 1e-20) > self.threshold_dbfs:
+                self.active_n += len(frame)
+
+    def result(self) -> dict:
+        rms = np.sqrt(self.sum_sq / self.n) if self.n else 0.0
+        return {"rms_dbfs": float(20 * np.log10(rms + 1e-10)), "active_ratio": self.active_n / self.n if self.n else 0.0}
+
+
+class _SongStream:
+    """Overlap-add of one song's segments, flushing every sample no later segment will touch."""
+
+    def __init__(self, mix: np.ndarray, seg_len: int, stride: int, weight: np.ndarray, sink: Callable[[np.ndarray], None]):
+        self.mix, self.seg_len, self.stride, self.weight, self.sink = mix, seg_len, stride, weight, sink
+        self.frames = mix.shape[0]
+        self.n_segments = max(1, int(np.ceil(max(0, self.frames - seg_len) / stride)) + 1)
+        self.acc_start = 0  # absolute sample index of acc[..., 0]
+        self.acc = None
+        self.wsum = np.zeros(seg_len + stride, dtype=np.float32)
+        self.done = 0
+
+    def segment(self, k: int) -> np.ndarray:
+        start = k * self.stride
+        seg = self.mix[start:start + self.seg_len].T  # (channels, n)
+        if seg.shape[0] == 1:
+            seg = np.repeat(seg, 2, axis=0)
+        if seg.shape[1] < self.seg_len:
+            seg = np.pad(seg, ((0, 0), (0, self.seg_len - seg.shape[1])))
+        return seg
+
+    def add(self, k: int, out: np.ndarray) -> None:
+        """``out``: (sources, 2, seg_len) for segment k; segments must arrive in order."""
+        if self.acc is None:
+            self.acc = np.zeros((out.shape[0], out.shape[1], self.seg_len + self.stride), dtype=np.float32)
+        offset = k * self.stride - self.acc_start
+        self.acc[:, :, offset:offset + self.seg_len] += out * self.weight
+        self.wsum[offset:offset + self.seg_len] += self.weight
+        final = self.frames if k == self.n_segments - 1 else (k + 1) * self.stride
+        n_out = final - self.acc_start
+        block = self.acc[:, :, :n_out] / np.maximum(self.wsum[:n_out], 1e-8)
+        self.sink(np.ascontiguousarray(block.transpose(0, 2, 1)))  # (sources, n, 2)
+        keep = self.acc.shape[2] - n_out
+        self.acc[:, :, :keep] = self.acc[:, :, n_out:]
+        self.acc[:, :, keep:] = 0
+        self.wsum[:keep] = self.wsum[n_out:]
+        self.wsum[keep:] = 0
+        self.acc_start = final
+        self.done += 1
+
+
+class Separator:
+    """Holds one Demucs model; separates batches of songs with their segments run together."""
+
+    def __init__(self, model, device: str = "cpu", segment_sec: float | None = None, overlap: float = 0.25,
+                 shifts: int = 0, mixed_precision: bool = True, segments_per_batch: int = 8):
+        import torch
+
+        self.torch = torch
+        self.model = model.to(device)
+        self.device = device
+        self.sources = list(model.sources)
+        self.samplerate_hz = int(model.samplerate)
+        max_segment = float(getattr(model, "segment", 7.8))
+        # apply_model's shift trick lengthens the input by up to 0.5 s: keep within the model's segment
+        segment_sec = min(segment_sec or max_segment, max_segment - (0.5 if shifts else 0.0))
+        self.seg_len = int(segment_sec * self.samplerate_hz)
+        self.stride = max(1, int(self.seg_len * (1 - overlap)))
+        ramp = np.minimum(np.arange(1, self.seg_len + 1), np.arange(self.seg_len, 0, -1)).astype(np.float32)
+        self.weight = ramp / ramp.max()  # Demucs's triangular overlap-add window
+        self.shifts = shifts
+        self.autocast = mixed_precision and device.startswith("cuda")
+        self.segments_per_batch = segments_per_batch
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        from demucs.apply import apply_model
+
+        torch = self.torch
+        x = torch.from_numpy(batch).to(self.device)
+        ctx = torch.autocast("cuda", dtype=torch.float16) if self.autocast else contextlib.nullcontext()
+        with torch.inference_mode(), ctx:
+            out = apply_model(self.model, x, shifts=self.shifts, split=False, device=self.device)
+        return out.float().cpu().numpy()
+
+    def separate_many(self, mixes: list[np.ndarray], sinks: list[Callable[[np.ndarray], None]]) -> None:
+        """Separate each mix (frames, channels) at ``samplerate_hz``; sink i receives (sources, n, 2)
+        blocks of song i in order. Segments of all songs share batches of ``segments_per_batch``."""
+        streams = [_SongStream(m, self.seg_len, self.stride, self.weight, s) for m, s in zip(mixes, sinks)]
+        queue = [(s, k) for s in streams for k in range(s.n_segments)]
+        for i in range(0, len(queue), self.segments_per_batch):
+            chunk = queue[i:i + self.segments_per_batch]
+            out = self._run(np.stack([s.segment(k) for s, k in chunk]))
+            for (s, k), o in zip(chunk, out):
+                s.add(k, o)
