@@ -39,7 +39,8 @@ def local_ray():
     import ray
 
     if not ray.is_initialized():
-        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
+        # one logical GPU: GPU-scheduled Demucs actors are placed for real, then run on CPU (no CUDA here)
+        ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, logging_level="WARNING")
     yield ray
     ray.shutdown()
 
@@ -52,3 +53,16 @@ def make_mp3(tmp_path):
         return write_mp3(path, samples, 44100, tags or {"title": path.stem})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def tiny_model_repo(tmp_path_factory) -> Path:
+    """A randomly initialised tiny HTDemucs saved in Demucs's own local-repo format."""
+    from mirray.corpus.tiny_demucs import write_tiny_htdemucs
+
+    return write_tiny_htdemucs(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def stems_overrides(tiny_model_repo) -> list[str]:
+    return ["separation.model=tiny_htdemucs", f"separation.model_repo={tiny_model_repo}", "separation.segments_per_batch=4"]

@@ -42,7 +42,7 @@ def test_ray_job_submit_runs_mirray(head, corpus_dir, tmp_path):
     submit = subprocess.run(
         [RAY, "job", "submit", "--address", head.dashboard_url, "--no-wait", "--working-dir", str(ROOT),
          "--runtime-env-json", json.dumps({"excludes": [".venv", "demo", ".git"]}),
-         "--", "mirray", "run", str(folder), "--out", str(out)],
+         "--", "mirray", "run", str(folder), "--out", str(out), "--no-stems"],
         env=head.env, capture_output=True, text=True, timeout=120,
     )
     assert submit.returncode == 0, submit.stderr[-3000:]

@@ -32,7 +32,7 @@ def test_folder_end_to_end_incremental_and_duplicates(local_ray, songs_dir, make
     (folder / "copies").mkdir()
     shutil.copy(first, folder / "copies" / "SAME BYTES.MP3")  # same song, other path, upper-case extension
     out = tmp_path / "out"
-    cfg = load_config(None, ["output.rows_per_file=3"])
+    cfg = load_config(None, ["output.rows_per_file=3", "separation.enabled=false"])
 
     summary = graph.run(str(folder), str(out), cfg)
     assert (summary.listed, summary.processed, summary.failed, summary.duplicates) == (11, 7, 3, 1)
@@ -40,6 +40,7 @@ def test_folder_end_to_end_incremental_and_duplicates(local_ray, songs_dir, make
     feats = pd.read_parquet(out / "features")
     assert len(feats) == 7 and feats["song_id"].is_unique
     assert (feats["schema_version"] == schema.SCHEMA_VERSION).all()
+    assert (feats["stems_status"] == "disabled").all() and feats["stem_vocals_uri"].isna().all()
     by_title = feats.set_index("title")
     for t in truths:
         row = by_title.loc[t["title"]]
@@ -65,7 +66,7 @@ def test_folder_end_to_end_incremental_and_duplicates(local_ray, songs_dir, make
     metrics = pd.read_parquet(out / "metrics")
     ok_ids = set(feats["song_id"])
     per_song = metrics[metrics["song_id"].isin(ok_ids)].groupby("song_id")["stage"].apply(set)
-    assert len(per_song) == 7 and all(s == {"metadata", "decode", "resample", "mir_beats", "mir_key"} for s in per_song)
+    assert len(per_song) == 7 and all(s == {"read", "metadata", "decode", "resample", "mir_beats", "mir_key"} for s in per_song)
     assert (metrics["cpu_sec"] >= 0).all() and metrics["node_id"].notna().all()
 
     run = json.loads((out / "run.json").read_text())
@@ -95,4 +96,4 @@ def test_folder_end_to_end_incremental_and_duplicates(local_ray, songs_dir, make
 
 def test_missing_input_is_a_clear_error(local_ray, tmp_path):
     with pytest.raises(FileNotFoundError, match="input not found"):
-        graph.run(str(tmp_path / "nope"), str(tmp_path / "out"), load_config())
+        graph.run(str(tmp_path / "nope"), str(tmp_path / "out"), load_config(None, ["separation.enabled=false"]))

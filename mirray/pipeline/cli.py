@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from mirray.config import load_config
+from mirray.udfs.separation import WeightsUnavailableError
 
 
 def _init_ray(address: str | None) -> None:
@@ -23,10 +24,18 @@ def _init_ray(address: str | None) -> None:
     ray.init(address=address, logging_level=logging.WARNING)
 
 
+def _load(args) -> dict:
+    cfg = load_config(args.config, args.set)
+    if args.no_stems:
+        cfg["separation"]["enabled"] = False
+    return cfg
+
+
 def cmd_run(args) -> int:
     from mirray.pipeline import graph
 
-    cfg = load_config(args.config, args.set)
+    cfg = _load(args)
+    graph.check_stems(cfg)  # before Ray starts or any song is read
     _init_ray(args.address)
     summary = graph.run(args.input, args.out, cfg)
     print(summary.line(), flush=True)
@@ -41,9 +50,16 @@ def cmd_demo(args) -> int:
     inputs, out = root / "input", root / "out"
     truths = write_demo_corpus(inputs, duration_sec=args.duration_sec)
     print(f"mirray demo: wrote {len(truths)} generated MP3s with known tempo and key to {inputs}", flush=True)
-    cfg = load_config(args.config, args.set)
+    cfg, reason = _load(args), None
+    try:
+        graph.check_stems(cfg)
+    except WeightsUnavailableError as exc:
+        reason = f"weights unavailable ({cfg['separation']['model']})"
+        cfg["separation"]["enabled"] = False
+        print(f"mirray demo: STEMS SKIPPED: {exc}\nmirray demo: every other stage runs; each row records "
+              f"stems_status='skipped: {reason}'.", flush=True)
     _init_ray(args.address)
-    summary = graph.run(str(inputs), str(out), cfg)
+    summary = graph.run(str(inputs), str(out), cfg, stems_skip_reason=reason)
     print(summary.line(), flush=True)
     _print_demo_table(out, truths)
     print(f"\nLook at: {out}/features/*.parquet (one row per song), {out}/errors/, {out}/metrics/, {out}/run.json")
@@ -91,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override one setting, e.g. --set output.rows_per_file=1000 (repeatable)")
         p.add_argument("--address", help="Ray cluster address (default: RAY_ADDRESS, else local Ray in process)")
+        p.add_argument("--no-stems", action="store_true", help="skip Demucs separation for this run")
 
     p_run = sub.add_parser("run", help="extract features from every new song under INPUT")
     p_run.add_argument("input", help="folder or s3://bucket/prefix with audio files")
@@ -110,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (OSError, ValueError) as exc:  # missing input, bad config, storage refused: one clear line
+    except (OSError, ValueError, WeightsUnavailableError) as exc:  # missing input or weights, bad config, storage refused
         print(f"mirray: error: {exc}", file=sys.stderr)
         if "AWS Error" in str(exc):
             print("mirray: hint: S3 credentials come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "

@@ -2,7 +2,9 @@
 
     list INPUT → drop (uri, size) already done → [hash pass] read bytes → song_id
     → plan on the driver: one row per new song id, duplicates folded into it
-    → [song pass] read bytes → metadata → decode → resample → MIR   (CPU tasks)
+    → [decode]   read bytes → metadata → decode                     (CPU tasks)
+    → [separate] Demucs actors, model loaded once; stems to OUT/stems/  (GPU or CPU; skipped with --no-stems)
+    → [analyse]  resample → MIR                                      (CPU tasks)
     → features/ (Ray-written shards), errors/ metrics/ aliases/ run.json (driver-written)
 """
 
@@ -14,47 +16,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import ray
 
-from mirray.pipeline import schema, sinks, storage
+from mirray.pipeline import schema, sinks, stages, storage
 from mirray.pipeline.plan import plan_songs
-from mirray.pipeline.song import process_song
-from mirray.udfs.ids import song_id_for_bytes
-
-
-def _hash_batch(batch: pa.Table, spec: storage.StorageSpec) -> pa.Table:
-    rows = []
-    for item in batch.to_pylist():
-        try:
-            data = storage.read_bytes(item["uri"], spec)
-            rows.append({**item, "song_id": song_id_for_bytes(data), "read_error": None})
-        except Exception as exc:  # unreadable: becomes an error row, the run goes on
-            rows.append({**item, "song_id": None, "read_error": f"{type(exc).__name__}: {exc}"})
-    return pa.Table.from_pylist(rows, schema=_HASHED)
-
-
-_HASHED = pa.schema([("uri", pa.string()), ("file_size_bytes", pa.int64()), ("song_id", pa.string()), ("read_error", pa.string())])
-
-
-def _song_batch(batch: pa.Table, cfg: dict, run_id: str, spec: storage.StorageSpec) -> pa.Table:
-    node_id = ray.get_runtime_context().get_node_id()
-    rows = []
-    for item in batch.to_pylist():
-        try:
-            data = storage.read_bytes(item["uri"], spec)
-        except Exception as exc:
-            data, item = None, {**item, "read_error": exc}
-        row = process_song(item, data, cfg, run_id)
-        for m in row["metrics"]:
-            m["node_id"] = node_id
-        rows.append(row)
-    return schema.table(rows, schema.RESULT)
-
-
-def _features(batch: pa.Table) -> pa.Table:
-    return batch.filter(pc.is_null(batch["error"])).select(schema.FEATURES.names)
+from mirray.udfs import separation
 
 
 @dataclass
@@ -84,8 +50,23 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def run(input_uri: str, out_uri: str, cfg: dict, run_id: str | None = None) -> RunSummary:
-    """Process every new song under ``input_uri`` into ``out_uri``. Ray must be initialised."""
+def _separation_gpus(requested) -> float:
+    if requested == "auto":
+        return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+    return float(requested)
+
+
+def check_stems(cfg: dict) -> None:
+    """Fail fast, before any song, when stems are on and the model cannot be loaded."""
+    if cfg["separation"]["enabled"]:
+        separation.load_model(cfg["separation"]["model"], cfg["separation"]["model_repo"])
+
+
+def run(input_uri: str, out_uri: str, cfg: dict, run_id: str | None = None, stems_skip_reason: str | None = None) -> RunSummary:
+    """Process every new song under ``input_uri`` into ``out_uri``. Ray must be initialised.
+
+    With separation off, ``stems_skip_reason`` (e.g. "weights unavailable: …") is recorded per song.
+    """
     run_id = run_id or new_run_id()
     started_at, t0 = datetime.now(timezone.utc), time.perf_counter()
     spec = storage.StorageSpec.from_config(cfg)
@@ -101,20 +82,30 @@ def run(input_uri: str, out_uri: str, cfg: dict, run_id: str | None = None) -> R
     if todo:
         hashed = (
             ray.data.from_items(todo, override_num_blocks=max(1, min(len(todo), 200)))
-            .map_batches(_hash_batch, fn_kwargs={"spec": spec}, batch_format="pyarrow",
+            .map_batches(stages.hash_files, fn_kwargs={"spec": spec}, batch_format="pyarrow",
                          batch_size=res["hash"]["batch_size"], num_cpus=res["hash"]["num_cpus"])
             .take_all()
         )
         plan = plan_songs(hashed, done.song_ids, run_id)
     if plan.songs:
-        results = (
-            ray.data.from_items(plan.songs, override_num_blocks=len(plan.songs))
-            .map_batches(_song_batch, fn_kwargs={"cfg": cfg, "run_id": run_id, "spec": spec}, batch_format="pyarrow",
-                         batch_size=res["cpu_stage"]["batch_size"], num_cpus=res["cpu_stage"]["num_cpus"])
-            .materialize()  # small rows (no audio): split three ways below without recomputing
-        )
+        stems_on = cfg["separation"]["enabled"]
+        stems_status = None if stems_on else ("skipped: " + stems_skip_reason if stems_skip_reason else "disabled")
+        cpu = res["cpu_stage"]
+        ds = ray.data.from_items(plan.songs, override_num_blocks=len(plan.songs)).map_batches(
+            stages.decode, fn_kwargs={"cfg": cfg, "run_id": run_id, "spec": spec, "stems_status": stems_status},
+            batch_format="pyarrow", batch_size=cpu["batch_size"], num_cpus=cpu["num_cpus"])
+        if stems_on:
+            sep = res["separation"]
+            ds = ds.map_batches(
+                stages.SeparateStems, fn_constructor_kwargs={"cfg": cfg, "out_uri": out_uri, "spec": spec},
+                compute=ray.data.ActorPoolStrategy(min_size=sep["min_actors"], max_size=sep["max_actors"]),
+                num_gpus=_separation_gpus(sep["num_gpus"]), num_cpus=sep["num_cpus"],
+                batch_format="pyarrow", batch_size=sep["batch_size"])
+        results = ds.map_batches(stages.analyse, fn_kwargs={"cfg": cfg}, batch_format="pyarrow",
+                                 batch_size=cpu["batch_size"], num_cpus=cpu["num_cpus"]).materialize()
+        # final rows are small (no audio): split three ways below without recomputing
         fs, path = storage.resolve(storage.join(out_uri, "features"), spec)
-        feats = results.map_batches(_features, batch_format="pyarrow")
+        feats = results.map_batches(stages.features_only, batch_format="pyarrow")
         if feats.count():
             feats.write_parquet(path, filesystem=fs, filename_provider=sinks.PartFilenames(run_id),
                                 min_rows_per_file=cfg["output"]["rows_per_file"])

@@ -6,6 +6,7 @@ Bump SCHEMA_VERSION when a column changes meaning or type; adding a nullable col
 import pyarrow as pa
 
 SCHEMA_VERSION = 1
+STEM_NAMES = ("vocals", "drums", "bass", "other")
 
 # One row per song in OUT/features/.
 FEATURES = pa.schema([
@@ -51,6 +52,17 @@ FEATURES = pa.schema([
     ("key_mode", pa.string()),                # major | minor
     ("key_confidence", pa.float32()),         # correlation with the key profile, 0..1
     ("tuning_cents", pa.float32()),           # offset from A440 equal temperament
+    # stems (Demucs): files under OUT/stems/<song_id>/<stem>.<fmt>, 44.1 kHz stereo
+    ("stems_status", pa.string()),            # ok | disabled | skipped: <why>
+    ("stem_model", pa.string()),
+    ("stem_device", pa.string()),             # cpu | cuda:N
+    *[(f"stem_{name}_{field}", typ) for name in STEM_NAMES for field, typ in (
+        ("uri", pa.string()),
+        ("rms_dbfs", pa.float32()),           # RMS level of the whole stem, dB re full scale
+        ("active_ratio", pa.float32()),       # share of 100 ms frames above separation.active_threshold_dbfs
+    )],
+    ("has_vocals", pa.bool_()),               # vocals stem active_ratio >= separation.vocals_min_active_ratio
+    ("instrumental", pa.bool_()),
 ])
 
 # One row per failed or skipped input in OUT/errors/.
@@ -91,6 +103,10 @@ RESULT = pa.schema(
     + [pa.field("error", pa.struct([f for f in ERRORS if f.name not in ("song_id", "uri", "file_size_bytes", "run_id", "schema_version")]))]
     + [pa.field("metrics", pa.list_(pa.struct([f for f in METRICS if f.name not in ("run_id", "song_id")])))]
 )
+
+
+# Between stages the decoded audio rides along as float32 interleaved bytes (frames x decoded_channels).
+WORK = RESULT.append(pa.field("audio_pcm", pa.large_binary()))
 
 
 def table(rows: list[dict], schema: pa.Schema) -> pa.Table:

@@ -7,6 +7,7 @@ only the endpoint and region travel in the (picklable, secret-free) ``StorageSpe
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -84,3 +85,14 @@ def list_files(root_uri: str, extensions: list[str], spec: StorageSpec) -> list[
         if e.type == pafs.FileType.File and e.base_name.lower().endswith(suffixes)
     ]
     return sorted(found)
+
+
+def put_file(local_path: str, uri: str, spec: StorageSpec) -> None:
+    """Move a finished local file to ``uri`` (a rename when local, a streamed upload to S3)."""
+    fs, path = resolve(uri, spec)
+    if not is_s3(uri):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(local_path, path)
+        return
+    with open(local_path, "rb") as src, fs.open_output_stream(path) as dst:
+        shutil.copyfileobj(src, dst, length=8 << 20)

@@ -79,28 +79,37 @@ class _SongStream:
     def __init__(self, mix: np.ndarray, seg_len: int, stride: int, weight: np.ndarray, sink: Callable[[np.ndarray], None]):
         self.mix, self.seg_len, self.stride, self.weight, self.sink = mix, seg_len, stride, weight, sink
         self.frames = mix.shape[0]
-        self.n_segments = max(1, int(np.ceil(max(0, self.frames - seg_len) / stride)) + 1)
+        self.n_segments = max(1, -(-self.frames // stride))  # offsets range(0, frames, stride), as Demucs
         self.acc_start = 0  # absolute sample index of acc[..., 0]
         self.acc = None
         self.wsum = np.zeros(seg_len + stride, dtype=np.float32)
         self.done = 0
 
-    def segment(self, k: int) -> np.ndarray:
+    def _span(self, k: int) -> tuple[int, int]:
+        """(start, length) of segment k's own samples; the last one may be short."""
         start = k * self.stride
-        seg = self.mix[start:start + self.seg_len].T  # (channels, n)
-        if seg.shape[0] == 1:
-            seg = np.repeat(seg, 2, axis=0)
-        if seg.shape[1] < self.seg_len:
-            seg = np.pad(seg, ((0, 0), (0, self.seg_len - seg.shape[1])))
-        return seg
+        return start, min(self.seg_len, self.frames - start)
+
+    def segment(self, k: int) -> np.ndarray:
+        """(2, seg_len) model input. A short last segment is centred in real context, zero past the
+        edges, exactly as demucs.apply.TensorChunk.padded does, so results match apply_model."""
+        start, length = self._span(k)
+        lo = start - (self.seg_len - length) // 2
+        seg = np.zeros((self.seg_len, self.mix.shape[1]), dtype=np.float32)
+        a, b = max(0, lo), min(self.frames, lo + self.seg_len)
+        seg[a - lo:b - lo] = self.mix[a:b]
+        seg = seg.T
+        return np.repeat(seg, 2, axis=0) if seg.shape[0] == 1 else seg[:2]
 
     def add(self, k: int, out: np.ndarray) -> None:
         """``out``: (sources, 2, seg_len) for segment k; segments must arrive in order."""
         if self.acc is None:
             self.acc = np.zeros((out.shape[0], out.shape[1], self.seg_len + self.stride), dtype=np.float32)
-        offset = k * self.stride - self.acc_start
-        self.acc[:, :, offset:offset + self.seg_len] += out * self.weight
-        self.wsum[offset:offset + self.seg_len] += self.weight
+        start, length = self._span(k)
+        trim = (self.seg_len - length) // 2
+        offset = start - self.acc_start
+        self.acc[:, :, offset:offset + length] += out[:, :, trim:trim + length] * self.weight[:length]
+        self.wsum[offset:offset + length] += self.weight[:length]
         final = self.frames if k == self.n_segments - 1 else (k + 1) * self.stride
         n_out = final - self.acc_start
         block = self.acc[:, :, :n_out] / np.maximum(self.wsum[:n_out], 1e-8)
@@ -157,3 +166,39 @@ class Separator:
             out = self._run(np.stack([s.segment(k) for s, k in chunk]))
             for (s, k), o in zip(chunk, out):
                 s.add(k, o)
+
+
+class StemFiles:
+    """Sink for one song: streams each stem to ``folder/<stem>.<ext>`` and keeps its level statistics."""
+
+    def __init__(self, folder: str | Path, sources: list[str], samplerate_hz: int, fmt: str = "flac",
+                 subtype: str = "PCM_16", active_threshold_dbfs: float = -45.0, frame_sec: float = 0.1):
+        import soundfile as sf
+
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.sources = list(sources)
+        self.paths = {name: self.folder / f"{name}.{fmt}" for name in self.sources}
+        self.files = {name: sf.SoundFile(self.paths[name], "w", samplerate_hz, 2, subtype=subtype, format=fmt.upper())
+                      for name in self.sources}
+        self.stats = {name: StemStats(int(frame_sec * samplerate_hz), active_threshold_dbfs) for name in self.sources}
+
+    def __call__(self, block: np.ndarray) -> None:
+        """``block``: (sources, n, 2) float32."""
+        for name, stem in zip(self.sources, block):
+            self.files[name].write(np.clip(stem, -1.0, 1.0))
+            self.stats[name].add(stem)
+
+    def close(self) -> dict:
+        """Close the files; returns {stem: {"path", "rms_dbfs", "active_ratio"}}."""
+        for f in self.files.values():
+            f.close()
+        return {name: {"path": str(self.paths[name]), **self.stats[name].result()} for name in self.sources}
+
+
+def vocal_flags(stats: dict, min_active_ratio: float) -> dict:
+    """has_vocals / instrumental from the vocals stem's active ratio (share of frames above threshold)."""
+    if "vocals" not in stats:
+        return {"has_vocals": None, "instrumental": None}
+    has = stats["vocals"]["active_ratio"] >= min_active_ratio
+    return {"has_vocals": bool(has), "instrumental": not has}
