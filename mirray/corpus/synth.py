@@ -39,7 +39,7 @@ def _kick(n: int, sr: int) -> np.ndarray:
     return (np.sin(phase) * np.exp(-t * 14.0)).astype(np.float32)
 
 
-def render_clip(
+def render_stems(
     tempo_bpm: float,
     tonic: str,
     mode: str,
@@ -47,48 +47,64 @@ def render_clip(
     sr_hz: int = 44100,
     beats_per_bar: int = 4,
     seed: int = 0,
-) -> tuple[np.ndarray, dict]:
-    """A drum + bass + chord loop. Returns stereo float32 (frames, 2) and its ground truth.
-
-    Truth: tempo_bpm, beat_times_sec, key ("A major"), beats_per_bar.
-    """
+    vocals: bool = False,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Drums, bass, chords ("other") and optionally a sung-like melody ("vocals"), as mono float32
+    stems that sum to the mix. Returns (stems, truth); truth: tempo_bpm, beat_times_sec, key, beats_per_bar."""
     rng = np.random.default_rng(seed)
     n = int(duration_sec * sr_hz)
-    mix = np.zeros(n, dtype=np.float32)
+    stems = {name: np.zeros(n, dtype=np.float32) for name in ("drums", "bass", "other", "vocals")}
     period_sec = 60.0 / tempo_bpm
     tonic_pc = PITCH_CLASSES.index(tonic)
     beat_times = np.arange(0.0, duration_sec - 0.05, period_sec)
     kick = _kick(int(0.25 * sr_hz), sr_hz) * 0.9
     snare = (rng.standard_normal(int(0.15 * sr_hz)) * np.exp(-30 * np.arange(int(0.15 * sr_hz)) / sr_hz)).astype(np.float32) * 0.25
     hat = (rng.standard_normal(int(0.04 * sr_hz)) * np.exp(-120 * np.arange(int(0.04 * sr_hz)) / sr_hz)).astype(np.float32) * 0.08
+
+    def add(name, start, part):
+        m = min(len(part), n - start)
+        if m > 0:
+            stems[name][start:start + m] += part[:m]
+
     for i, t in enumerate(beat_times):
         start = int(round(t * sr_hz))
         bar, beat_in_bar = divmod(i, beats_per_bar)
         root_deg, quality = PROGRESSIONS[mode][bar % len(PROGRESSIONS[mode])]
         root_pc = (tonic_pc + root_deg) % 12
         seg = min(int(period_sec * sr_hz), n - start)
-        parts = [kick if beat_in_bar == 0 or beat_in_bar == 2 % beats_per_bar else kick * 0.6, hat]
+        add("drums", start, kick if beat_in_bar in (0, 2 % beats_per_bar) else kick * 0.6)
+        add("drums", start, hat)
         if beats_per_bar == 4 and beat_in_bar in (1, 3):
-            parts.append(snare)
-        for p in parts:
-            m = min(len(p), n - start)
-            mix[start:start + m] += p[:m]
-        bass = _tone(_hz(36 + root_pc), seg, sr_hz, 3.0, harmonics=3) * 0.35
-        chord = sum(_tone(_hz(60 + (root_pc + iv) % 12), seg, sr_hz, 2.5) for iv in _TRIAD[quality]) * 0.12
-        mix[start:start + seg] += bass + chord
-        off = start + seg // 2  # off-beat hat
-        if off < n:
-            m = min(len(hat), n - off)
-            mix[off:off + m] += hat[:m] * 0.6
-    mix /= max(1e-6, float(np.abs(mix).max())) / 0.8
-    stereo = np.stack([mix, mix * 0.98], axis=1)
+            add("drums", start, snare)
+        add("drums", start + seg // 2, hat * 0.6)  # off-beat hat
+        add("bass", start, _tone(_hz(36 + root_pc), seg, sr_hz, 3.0, harmonics=3) * 0.35)
+        add("other", start, sum(_tone(_hz(60 + (root_pc + iv) % 12), seg, sr_hz, 2.5) for iv in _TRIAD[quality]) * 0.12)
+        if vocals and bar % 4 != 3:  # sing three bars of four: the stem has real silences
+            note = 72 + (root_pc + _TRIAD[quality][rng.integers(0, 3)]) % 12
+            t_note = np.arange(seg) / sr_hz
+            vibrato = 1 + 0.006 * np.sin(2 * np.pi * 5.5 * t_note)
+            phase = 2 * np.pi * np.cumsum(_hz(note) * vibrato) / sr_hz
+            voice = sum(np.sin(h * phase) / h ** 1.5 for h in range(1, 7)) * np.minimum(1, t_note / 0.04) * 0.18
+            add("vocals", start, voice.astype(np.float32))
+    if not vocals:
+        del stems["vocals"]
+    scale = 0.8 / max(1e-6, float(np.abs(sum(stems.values())).max()))
+    stems = {k: (v * scale).astype(np.float32) for k, v in stems.items()}
     truth = {
         "tempo_bpm": float(tempo_bpm),
         "beat_times_sec": beat_times.tolist(),
         "key": f"{tonic} {mode}",
         "beats_per_bar": beats_per_bar,
     }
-    return stereo, truth
+    return stems, truth
+
+
+def render_clip(tempo_bpm: float, tonic: str, mode: str, duration_sec: float, sr_hz: int = 44100,
+                beats_per_bar: int = 4, seed: int = 0, vocals: bool = False) -> tuple[np.ndarray, dict]:
+    """The mix of ``render_stems`` as stereo float32 (frames, 2), and its ground truth."""
+    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals)
+    mix = sum(stems.values())
+    return np.stack([mix, mix * 0.98], axis=1), truth
 
 
 def write_mp3(path: str | Path, samples: np.ndarray, sr_hz: int, tags: dict | None = None, cover_art: bytes | None = None) -> Path:

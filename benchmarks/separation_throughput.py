@@ -1,0 +1,91 @@
+"""Demucs separation throughput (audio-seconds per wall-second) and peak memory, by batch size.
+
+The full-size htdemucs layout with random weights (the same compute as the pretrained model, which
+cannot be downloaded here), several songs per batch, through mirray's own Separator. Each batch
+size runs in a fresh subprocess so peak RSS is its own.
+
+    .venv/bin/python benchmarks/separation_throughput.py [--songs 2 --song-sec 16 --batch-sizes 1 2 4 8 --device auto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def child(args) -> None:
+    import torch
+
+    from mirray.corpus.synth import render_clip
+    from mirray.udfs import separation
+
+    model = separation.load_model(args.model, args.repo)
+    device = separation.pick_device(args.device)
+    sep = separation.Separator(model, device, segments_per_batch=args.batch_size, mixed_precision=args.mixed_precision)
+    mixes = [render_clip(100 + 7 * i, "A", "minor", args.song_sec, seed=i, vocals=True)[0] for i in range(args.songs)]
+    warm = [render_clip(120, "C", "major", 8.0)[0]]
+    sep.separate_many(warm, [lambda b: None])  # first call pays one-off costs (allocator, cuDNN autotune)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    sep.separate_many(mixes, [lambda b: None for _ in mixes])
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    wall = time.perf_counter() - t0
+    audio_sec = args.songs * args.song_sec
+    print(json.dumps({
+        "batch_size": args.batch_size, "device": device, "audio_sec": audio_sec, "wall_sec": wall,
+        "x_realtime": audio_sec / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None,
+        "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "threads": torch.get_num_threads(),
+    }))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--songs", type=int, default=2)
+    p.add_argument("--song-sec", type=float, default=16.0)
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2, 4, 8])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-mixed-precision", dest="mixed_precision", action="store_false")
+    p.add_argument("--model", default=None, help="model name in --repo (default: a random full-size htdemucs)")
+    p.add_argument("--repo", default=None)
+    p.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        return child(args)
+    if args.model is None:
+        from mirray.corpus.tiny_demucs import write_full_htdemucs
+
+        args.repo, args.model = str(write_full_htdemucs(tempfile.mkdtemp())), "htdemucs_random"
+    rows = []
+    for bs in args.batch_sizes:
+        cmd = [sys.executable, __file__, "--child", "--batch-size", str(bs), "--songs", str(args.songs),
+               "--song-sec", str(args.song_sec), "--device", args.device, "--model", args.model, "--repo", args.repo]
+        if not args.mixed_precision:
+            cmd.append("--no-mixed-precision")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        rows.append(json.loads(out))
+        print(f"batch {bs}: {rows[-1]['x_realtime']:.3f}x realtime", file=sys.stderr, flush=True)
+    r0 = rows[0]
+    print(f"\nDemucs separation, {r0['params_m']:.1f} M params ({args.model}), {args.songs} songs x {args.song_sec:.0f} s, "
+          f"device {r0['device']}, {r0['threads']} torch threads, {platform.processor() or platform.machine()}")
+    print("| segments per batch | audio s / wall s | wall s per audio min | peak RSS MiB | peak GPU MiB |")
+    print("|---:|---:|---:|---:|---:|")
+    for r in rows:
+        gpu = f"{r['peak_gpu_mib']:.0f}" if r["peak_gpu_mib"] is not None else "-"
+        print(f"| {r['batch_size']} | {r['x_realtime']:.3f} | {60 / r['x_realtime']:.1f} | {r['peak_rss_mib']:.0f} | {gpu} |")
+
+
+if __name__ == "__main__":
+    main()
