@@ -9,8 +9,7 @@ TINY = dict(channels=8, depth=4, dconv_comp=4, t_layers=1, t_heads=2)  # 0.38 M 
 
 def write_htdemucs(folder: str | Path, name: str = "tiny_htdemucs", seed: int = 0, **kwargs) -> Path:
     """Save a randomly initialised HTDemucs as ``folder/<name>-<sha8>.th`` so that
-    ``demucs.pretrained.get_model(name, repo=folder)`` loads it. Default kwargs: the tiny layout;
-    pass ``full=True``-style kwargs (e.g. none, via ``**{}`` with TINY cleared) for the real size."""
+    ``demucs.pretrained.get_model(name, repo=folder)`` loads it. ``kwargs`` go to HTDemucs."""
     import torch
     from demucs.htdemucs import HTDemucs
     from demucs.states import get_state, save_with_checksum
@@ -30,5 +29,6 @@ def write_tiny_htdemucs(folder: str | Path, name: str = "tiny_htdemucs") -> Path
 
 
 def write_full_htdemucs(folder: str | Path, name: str = "htdemucs_random") -> Path:
-    """The full htdemucs layout (≈42 M params) with random weights: same compute as the pretrained one."""
-    return write_htdemucs(folder, name, segment=7.8)
+    """The released htdemucs layout (42.0 M params: bottom_channels=512, dconv_mode=3, 7.8 s segments)
+    with random weights: the same compute as the pretrained model."""
+    return write_htdemucs(folder, name, segment=7.8, bottom_channels=512, dconv_mode=3)

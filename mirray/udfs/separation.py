@@ -127,7 +127,7 @@ class Separator:
     """Holds one Demucs model; separates batches of songs with their segments run together."""
 
     def __init__(self, model, device: str = "cpu", segment_sec: float | None = None, overlap: float = 0.25,
-                 shifts: int = 0, mixed_precision: bool = True, segments_per_batch: int = 8):
+                 shifts: int = 0, mixed_precision: bool = True, segments_per_batch: int | str = "auto"):
         import torch
 
         self.torch = torch
@@ -144,7 +144,10 @@ class Separator:
         self.weight = ramp / ramp.max()  # Demucs's triangular overlap-add window
         self.shifts = shifts
         self.autocast = mixed_precision and device.startswith("cuda")
-        self.segments_per_batch = segments_per_batch
+        if segments_per_batch == "auto":
+            # measured (BENCHMARKS.md): on CPU, bigger batches only cost memory and speed; GPUs want them
+            segments_per_batch = 8 if device.startswith("cuda") else 1
+        self.segments_per_batch = int(segments_per_batch)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         from demucs.apply import apply_model
