@@ -22,7 +22,7 @@ class StageFailed(Exception):
     """Raised inside ``step`` blocks after the row's error is set; stops the stage."""
 
 
-def _error(stage: str, exc: BaseException, skipped: bool = False) -> dict:
+def error_record(stage: str, exc: BaseException, skipped: bool = False) -> dict:
     message = str(exc) or repr(exc)
     frames = traceback.extract_tb(exc.__traceback__)
     if frames and not isinstance(exc, (audio.AudioError, OSError)):  # unexpected: say where it broke
@@ -37,7 +37,7 @@ def step(row: dict, name: str):
     try:
         yield
     except Exception as exc:
-        row["error"] = _error(name, exc, skipped=isinstance(exc, audio.InputTooLongError))
+        row["error"] = error_record(name, exc, skipped=isinstance(exc, audio.InputTooLongError))
         raise StageFailed from exc
     finally:
         row["metrics"].append({"stage": name, "wall_sec": time.perf_counter() - wall0,
@@ -55,7 +55,7 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
     audio_cfg = cfg["audio"]
     if not data:  # the read itself is timed by whoever fetched the bytes
         exc = (row.pop("read_error", None) or OSError("no bytes")) if data is None else audio.AudioError("empty file (0 bytes)")
-        row["error"] = _error("read", exc)
+        row["error"] = error_record("read", exc)
         return None
     try:
         with step(row, "metadata"):

@@ -109,14 +109,14 @@ class SeparateStems:
                 for row in rows:
                     self._separate([row])
                 return
-            rows[0]["error"] = song._error("separate", exc)
+            rows[0]["error"] = song.error_record("separate", exc)
             return
         for row, song_stats in zip(rows, stats):
             row["metrics"].append(dict(metric))
             try:
                 self._publish(row, song_stats)
             except Exception as exc:
-                row["error"] = song._error("write_stems", exc)
+                row["error"] = song.error_record("write_stems", exc)
             shutil.rmtree(os.path.join(self.tmp, row["song_id"]), ignore_errors=True)
 
     def _run(self, rows: list[dict]) -> tuple[list[dict], dict]:
