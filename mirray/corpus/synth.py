@@ -17,8 +17,10 @@ from mirray.udfs.mir import PITCH_CLASSES
 PROGRESSIONS = {
     "major": [(0, "maj"), (5, "maj"), (7, "maj"), (0, "maj")],  # I IV V I
     "minor": [(0, "min"), (5, "min"), (7, "maj"), (0, "min")],  # i iv V i
+    "pop": [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")],    # I V vi IV
+    "jazz": [(2, "min7"), (7, "7"), (0, "maj7"), (9, "min7")],  # ii7 V7 Imaj7 vi7
 }
-_TRIAD = {"maj": (0, 4, 7), "min": (0, 3, 7)}
+_TRIAD = {"maj": (0, 4, 7), "min": (0, 3, 7), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10), "7": (0, 4, 7, 10)}
 
 
 def _hz(midi: float) -> float:
@@ -48,9 +50,14 @@ def render_stems(
     beats_per_bar: int = 4,
     seed: int = 0,
     vocals: bool = False,
+    progression: str | None = None,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Drums, bass, chords ("other") and optionally a sung-like melody ("vocals"), as mono float32
-    stems that sum to the mix. Returns (stems, truth); truth: tempo_bpm, beat_times_sec, key, beats_per_bar."""
+    stems that sum to the mix. One chord per bar from PROGRESSIONS[progression or mode].
+
+    Returns (stems, truth); truth: tempo_bpm, beat_times_sec, downbeat_times_sec, key, beats_per_bar,
+    chords [(start_sec, end_sec, Harte label)]."""
+    prog = PROGRESSIONS[progression or mode]
     rng = np.random.default_rng(seed)
     n = int(duration_sec * sr_hz)
     stems = {name: np.zeros(n, dtype=np.float32) for name in ("drums", "bass", "other", "vocals")}
@@ -69,10 +76,10 @@ def render_stems(
     for i, t in enumerate(beat_times):
         start = int(round(t * sr_hz))
         bar, beat_in_bar = divmod(i, beats_per_bar)
-        root_deg, quality = PROGRESSIONS[mode][bar % len(PROGRESSIONS[mode])]
+        root_deg, quality = prog[bar % len(prog)]
         root_pc = (tonic_pc + root_deg) % 12
         seg = min(int(period_sec * sr_hz), n - start)
-        add("drums", start, kick if beat_in_bar in (0, 2 % beats_per_bar) else kick * 0.6)
+        add("drums", start, kick if beat_in_bar == 0 or (beats_per_bar == 4 and beat_in_bar == 2) else kick * 0.6)
         add("drums", start, hat)
         if beats_per_bar == 4 and beat_in_bar in (1, 3):
             add("drums", start, snare)
@@ -90,19 +97,27 @@ def render_stems(
         del stems["vocals"]
     scale = 0.8 / max(1e-6, float(np.abs(sum(stems.values())).max()))
     stems = {k: (v * scale).astype(np.float32) for k, v in stems.items()}
+    bar_starts = beat_times[::beats_per_bar]
+    chords = []
+    for bar, t0 in enumerate(bar_starts):
+        root_deg, quality = prog[bar % len(prog)]
+        t1 = float(bar_starts[bar + 1]) if bar + 1 < len(bar_starts) else duration_sec
+        chords.append((float(t0), float(t1), f"{PITCH_CLASSES[(tonic_pc + root_deg) % 12]}:{quality}"))
     truth = {
         "tempo_bpm": float(tempo_bpm),
         "beat_times_sec": beat_times.tolist(),
+        "downbeat_times_sec": bar_starts.tolist(),
         "key": f"{tonic} {mode}",
         "beats_per_bar": beats_per_bar,
+        "chords": chords,
     }
     return stems, truth
 
 
 def render_clip(tempo_bpm: float, tonic: str, mode: str, duration_sec: float, sr_hz: int = 44100,
-                beats_per_bar: int = 4, seed: int = 0, vocals: bool = False) -> tuple[np.ndarray, dict]:
+                beats_per_bar: int = 4, seed: int = 0, vocals: bool = False, progression: str | None = None) -> tuple[np.ndarray, dict]:
     """The mix of ``render_stems`` as stereo float32 (frames, 2), and its ground truth."""
-    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals)
+    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals, progression)
     mix = sum(stems.values())
     return np.stack([mix, mix * 0.98], axis=1), truth
 

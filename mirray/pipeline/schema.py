@@ -52,6 +52,25 @@ FEATURES = pa.schema([
     ("key_mode", pa.string()),                # major | minor
     ("key_confidence", pa.float32()),         # correlation with the key profile, 0..1
     ("tuning_cents", pa.float32()),           # offset from A440 equal temperament
+    ("chords", pa.list_(pa.struct([           # beat-aligned, Harte labels ("A:min7", "N"), merged
+        ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
+    ("downbeat_times_sec", pa.list_(pa.float32())),
+    ("time_signature", pa.string()),          # "4/4" | "3/4"
+    ("beats_per_bar", pa.int8()),
+    ("meter_confidence", pa.float32()),       # lead of the chosen meter's downbeat score over the other's
+    # loudness (EBU R128 via pyloudnorm) and levels
+    ("loudness_lufs", pa.float32()),          # integrated
+    ("loudness_range_lu", pa.float32()),      # EBU 3342 LRA
+    ("sample_peak_dbfs", pa.float32()),
+    ("true_peak_dbtp", pa.float32()),         # 4x oversampled
+    ("crest_factor_db", pa.float32()),        # sample peak over RMS
+    # quality flags (settings in config "quality")
+    ("low_bitrate", pa.bool_()),              # bitrate_kbps < quality.min_bitrate_kbps
+    ("duration_out_of_range", pa.bool_()),    # outside [quality.min_duration_sec, max_duration_sec]
+    ("clipping_ratio", pa.float32()),         # share of sample frames at full scale
+    ("silence_ratio", pa.float32()),          # share of 100 ms frames below quality.silence_threshold_dbfs
+    ("bandwidth_hz", pa.float32()),           # upper edge of the content (an encoder low-pass shows here)
+    ("likely_transcoded", pa.bool_()),        # claims a high bitrate but has a low-bitrate encoder's bandwidth
     # stems (Demucs): files under OUT/stems/<song_id>/<stem>.<fmt>, 44.1 kHz stereo
     ("stems_status", pa.string()),            # ok | disabled | skipped: <why>
     ("stem_model", pa.string()),

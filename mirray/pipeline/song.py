@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mirray.pipeline.schema import SCHEMA_VERSION
-from mirray.udfs import audio, metadata, mir
+from mirray.udfs import audio, chords, loudness, metadata, meter, mir, quality
 
 
 class StageFailed(Exception):
@@ -78,15 +78,36 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
 
 
 def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
-    """resample to the MIR rate → tempo/beats → key."""
-    mir_cfg, mir_sr = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"]
+    """resample → beats/tempo → chroma, key, chords → downbeats/meter → loudness → quality flags."""
+    import librosa
+
+    mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
     try:
         with step(row, "resample"):
             mono = audio.resample(audio.to_mono(samples), sr_hz, mir_sr)
         with step(row, "mir_beats"):
-            row.update(mir.tempo_and_beats(mono, mir_sr, mir_cfg["hop_length"], mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"]))
-        with step(row, "mir_key"):
-            row.update(mir.estimate_key(mono, mir_sr, mir_cfg["hop_length"], mir_cfg["key_profile"]))
+            row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"]))
+            beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
+        with step(row, "mir_tonal"):
+            chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
+            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"]))
+            frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
+            row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr,
+                                                   mir_cfg["chord_vocabulary"], mir_cfg["chord_self_transition"])
+        with step(row, "mir_meter"):
+            if len(beat_frames) >= 2:
+                spans = librosa.util.sync(chroma, beat_frames, aggregate=np.median, pad=False)  # beat i → i+1
+                spans = np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))))[:, :len(beat_frames)]
+                low = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmax=200, n_mels=24)
+                evidence = meter.beat_evidence(spans, low[np.minimum(beat_frames, len(low) - 1)])
+                row.update(meter.downbeats(row["beat_times_sec"], evidence))
+            else:
+                row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
+        with step(row, "loudness"):
+            row.update(loudness.loudness(samples, sr_hz))
+        with step(row, "quality"):
+            row.update(quality.quality_flags(samples, sr_hz, row.get("bitrate_kbps"),
+                                             row.get("decoded_duration_sec") or len(mono) / mir_sr, cfg["quality"]))
     except StageFailed:
         pass
 

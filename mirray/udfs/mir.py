@@ -84,14 +84,18 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley") -> dict
     }
 
 
-def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "temperley") -> dict:
-    """Global key of mono audio from tuning-corrected CQT chroma, plus the tuning offset in cents."""
+def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512) -> tuple[np.ndarray, float | None]:
+    """Tuning-corrected CQT chroma, shape (12, n_frames), and the tuning offset in cents (None for silence)."""
     import librosa
 
     if not np.any(y):
-        return {**key_from_chroma(np.zeros(12)), "tuning_cents": None}
+        return np.zeros((12, 1 + len(y) // hop_length)), None
     tuning_bins = float(librosa.estimate_tuning(y=y, sr=sr_hz, bins_per_octave=12))
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins)
-    result = key_from_chroma(chroma.mean(axis=1), profile)
-    result["tuning_cents"] = round(tuning_bins * 100.0, 2)
-    return result
+    return chroma, round(tuning_bins * 100.0, 2)
+
+
+def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "temperley") -> dict:
+    """Global key of mono audio from tuning-corrected CQT chroma, plus the tuning offset in cents."""
+    chroma, tuning_cents = chroma_features(y, sr_hz, hop_length)
+    return {**key_from_chroma(chroma.mean(axis=1), profile), "tuning_cents": tuning_cents}
