@@ -52,6 +52,14 @@ def test_loudness_of_reference_tones():
     assert row["loudness_range_lu"] == pytest.approx(10.0, abs=1.0)  # EBU 3342 style test signal
 
 
+def test_loudness_agrees_with_pyloudnorm_on_music():
+    import pyloudnorm
+
+    samples = render_clip(120.0, "A", "minor", 20.0, vocals=True)[0] * 0.5
+    row = _analyse(samples)
+    assert row["loudness_lufs"] == pytest.approx(pyloudnorm.Meter(44100).integrated_loudness(samples.astype(np.float64)), abs=0.1)
+
+
 def _mp3_roundtrip(samples, sr, compression_level):
     buf = io.BytesIO()
     sf.write(buf, samples, sr, format="MP3", compression_level=compression_level, bitrate_mode="CONSTANT")

@@ -84,13 +84,19 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley") -> dict
     }
 
 
-def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512) -> tuple[np.ndarray, float | None]:
-    """Tuning-corrected CQT chroma, shape (12, n_frames), and the tuning offset in cents (None for silence)."""
+def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_excerpt_sec: float = 30.0) -> tuple[np.ndarray, float | None]:
+    """Tuning-corrected CQT chroma, shape (12, n_frames), and the tuning offset in cents (None for silence).
+
+    Tuning is estimated on the middle ``tuning_excerpt_sec`` only: a recording keeps its tuning, and
+    the estimate costs more than the chroma itself on a whole song.
+    """
     import librosa
 
     if not np.any(y):
         return np.zeros((12, 1 + len(y) // hop_length)), None
-    tuning_bins = float(librosa.estimate_tuning(y=y, sr=sr_hz, bins_per_octave=12))
+    n = int(tuning_excerpt_sec * sr_hz)
+    mid = y[max(0, (len(y) - n) // 2): max(0, (len(y) - n) // 2) + n]
+    tuning_bins = float(librosa.estimate_tuning(y=mid if np.any(mid) else y, sr=sr_hz, bins_per_octave=12))
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins)
     return chroma, round(tuning_bins * 100.0, 2)
 

@@ -1,0 +1,155 @@
+"""MIR accuracy and CPU cost on generated songs with known answers, side by side with Essentia.
+
+Songs: mirray.corpus.synth (drums, bass, chords, optional melody; 24 keys, 60-180 BPM, 4/4 and 3/4,
+triad and seventh-chord progressions), written as real MP3s. Scored with mir_eval. Essentia
+(`pip install essentia`, benchmark only) runs KeyExtractor(edma), RhythmExtractor2013 and
+ChordsDetectionBeats on the same decoded audio, and MusicExtractor for the cost comparison.
+
+    .venv/bin/python benchmarks/mir_eval_bench.py [--songs 24 --song-sec 60]
+
+CPU cost is process CPU time (all threads) per audio minute, warm (one song run first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+
+from mirray.config import load_config
+from mirray.corpus.synth import render_clip, write_mp3
+from mirray.pipeline import song
+from mirray.udfs import audio
+from mirray.udfs.mir import PITCH_CLASSES
+
+MODES = [("major", None), ("minor", None), ("major", "pop"), ("major", "jazz")]
+
+
+def corpus(n: int, song_sec: float, folder: Path) -> list[dict]:
+    rng = np.random.default_rng(2026)
+    songs = []
+    for i in range(n):
+        mode, prog = MODES[i % len(MODES)]
+        tonic = PITCH_CLASSES[(i * 7) % 12]
+        tempo = float(rng.uniform(60, 180))
+        bpb = 3 if i % 3 == 2 else 4
+        samples, truth = render_clip(tempo, tonic, mode, song_sec, beats_per_bar=bpb, seed=i, progression=prog, vocals=i % 2 == 0)
+        path = write_mp3(folder / f"song{i:03d}.mp3", samples, 44100, {"title": f"song {i}"})
+        songs.append({**truth, "path": path})
+    return songs
+
+
+def mirray_run(path: Path, cfg: dict) -> tuple[dict, float]:
+    data = path.read_bytes()
+    cpu0 = time.process_time()
+    row = song.process_song({"song_id": "x", "uri": str(path), "file_size_bytes": len(data), "duplicate_uris": []}, data, cfg, "bench")
+    return row, time.process_time() - cpu0
+
+
+def essentia_run(path: Path) -> tuple[dict, float]:
+    import essentia.standard as es
+
+    cpu0 = time.process_time()
+    y = es.MonoLoader(filename=str(path), sampleRate=44100)()
+    key, scale, strength = es.KeyExtractor(profileType="edma")(y)
+    bpm, beats, *_ = es.RhythmExtractor2013(method="multifeature")(y)
+    frames = [es.Spectrum()(es.Windowing(type="blackmanharris62")(f)) for f in es.FrameGenerator(y, frameSize=4096, hopSize=2048)]
+    hpcp = np.array([es.HPCP()(*es.SpectralPeaks()(s)) for s in frames])
+    labels, _ = es.ChordsDetectionBeats(hopSize=2048)(hpcp, beats)
+    cpu = time.process_time() - cpu0
+    return {"key": f"{key} {scale}", "tempo_bpm": float(bpm), "beat_times_sec": list(beats), "chord_labels": labels,
+            "chord_beats": list(beats)}, cpu
+
+
+def essentia_music_extractor_cpu(path: Path) -> float:
+    import essentia.standard as es
+
+    cpu0 = time.process_time()
+    es.MusicExtractor(lowlevelStats=["mean"], rhythmStats=["mean"], tonalStats=["mean"])(str(path))
+    return time.process_time() - cpu0
+
+
+def _essentia_chords(labels: list[str], beats: list[float], duration: float):
+    """Essentia labels ("C", "Am") per beat span → intervals + Harte labels."""
+    edges = [0.0, *beats, duration]
+    iv, lab = [], []
+    for i, l in enumerate(labels[: len(edges) - 1]):
+        iv.append([edges[i], edges[i + 1]])
+        lab.append(f"{l[:-1]}:min" if l.endswith("m") else f"{l}:maj")
+    return np.array(iv), lab
+
+
+def score(truth: dict, est: dict, dur: float) -> dict:
+    ref_beats = mir_eval.beat.trim_beats(np.array(truth["beat_times_sec"]))
+    out = {
+        "key": mir_eval.key.weighted_score(truth["key"], est["key"]) if est.get("key") else 0.0,
+        "tempo_acc1": float(abs(est["tempo_bpm"] - truth["tempo_bpm"]) <= 0.04 * truth["tempo_bpm"]) if est.get("tempo_bpm") else 0.0,
+        "tempo_acc2": float(any(abs(est["tempo_bpm"] - f * truth["tempo_bpm"]) <= 0.04 * f * truth["tempo_bpm"] for f in (1, 2, 0.5, 3, 1 / 3))) if est.get("tempo_bpm") else 0.0,
+        "beat_f": mir_eval.beat.f_measure(ref_beats, mir_eval.beat.trim_beats(np.array(est["beat_times_sec"]))),
+    }
+    ref_iv = np.array([c[:2] for c in truth["chords"]])
+    ref_lab = [c[2] for c in truth["chords"]]
+    if "chords" in est:
+        est_iv = np.array([[c["start_sec"], c["end_sec"]] for c in est["chords"]])
+        est_lab = [c["label"] for c in est["chords"]]
+    else:
+        est_iv, est_lab = _essentia_chords(est["chord_labels"], est["chord_beats"], dur)
+    ch = mir_eval.chord.evaluate(ref_iv, ref_lab, est_iv, est_lab)
+    out["chords_majmin"], out["chords_sevenths"] = ch["majmin"], ch["sevenths"]
+    if "downbeat_times_sec" in est:
+        out["downbeat_f"] = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.array(truth["downbeat_times_sec"])),
+                                                    mir_eval.beat.trim_beats(np.array(est["downbeat_times_sec"])))
+        out["time_signature"] = float(est["time_signature"] == f"{truth['beats_per_bar']}/4")
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--songs", type=int, default=24)
+    p.add_argument("--song-sec", type=float, default=60.0)
+    p.add_argument("--no-essentia", dest="essentia", action="store_false")
+    args = p.parse_args()
+    cfg = load_config()
+    folder = Path(tempfile.mkdtemp(prefix="mirray-bench-"))
+    songs = corpus(args.songs, args.song_sec, folder)
+    mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
+    results = {"mirray": [], "essentia": []}
+    cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
+    steps: dict[str, float] = {}
+    if args.essentia:
+        essentia_run(songs[0]["path"])
+    for s in songs:
+        row, cpu = mirray_run(s["path"], cfg)
+        cost["mirray"] += cpu
+        for m in row["metrics"]:
+            steps[m["stage"]] = steps.get(m["stage"], 0.0) + m["cpu_sec"]
+        results["mirray"].append(score(s, row, args.song_sec))
+        if args.essentia:
+            est, cpu = essentia_run(s["path"])
+            cost["essentia (these 3 extractors)"] += cpu
+            results["essentia"].append(score(s, est, args.song_sec))
+            cost["essentia MusicExtractor"] += essentia_music_extractor_cpu(s["path"])
+    minutes = len(songs) * args.song_sec / 60
+    metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths"]
+    print(f"\nMIR accuracy on {len(songs)} generated songs x {args.song_sec:.0f} s (mir_eval; key = MIREX weighted score)")
+    print("| system | " + " | ".join(metrics) + " |")
+    print("|---|" + "---:|" * len(metrics))
+    for name, rows in results.items():
+        if rows:
+            print(f"| {name} | " + " | ".join(f"{np.mean([r[m] for r in rows if m in r]):.3f}" if any(m in r for r in rows) else "-" for m in metrics) + " |")
+    print(f"\nCPU cost, core-seconds per audio minute (warm), over {minutes:.0f} audio minutes")
+    print("| what | core-s per audio min |")
+    print("|---|---:|")
+    for name, c in cost.items():
+        if c:
+            print(f"| {name} | {c / minutes:.3f} |")
+    for name, c in steps.items():
+        print(f"| mirray step: {name} | {c / minutes:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
