@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from mirray.config import load_config
-from mirray.corpus.synth import render_clip
+from mirray.corpus.synth import POP_FORM, render_clip
 from mirray.pipeline import song
 
 
@@ -37,6 +37,24 @@ def test_chords_and_meter_on_generated_clips(tempo_bpm, tonic, mode, progression
     inner = lambda t: np.array([x for x in t if 1.0 < x < 19.0])  # noqa: E731 — the tracker trims the clip's edges
     f = mir_eval.beat.f_measure(inner(truth["downbeat_times_sec"]), inner(row["downbeat_times_sec"]))
     assert f >= 0.9, (f, row["downbeat_times_sec"][:5], truth["downbeat_times_sec"][:5])
+
+
+@pytest.mark.parametrize("tempo_bpm,mode,beats_per_bar", [(120.0, "major", 4), (140.0, "minor", 3)])
+def test_sections_of_a_generated_pop_form(tempo_bpm, mode, beats_per_bar):
+    samples, truth = render_clip(tempo_bpm, "D", mode, 0, beats_per_bar=beats_per_bar, form=POP_FORM, seed=5)
+    row = _analyse(samples)
+    ref = np.array([s[:2] for s in truth["sections"]])
+    est = np.array([[s["start_sec"], s["end_sec"]] for s in row["sections"]])
+    assert mir_eval.segment.detection(ref, est, window=3.0)[2] >= 0.75
+    # labels agree with the truth over most of the song (0.5 s grid)
+    est_tuples = [(s["start_sec"], s["end_sec"], s["label"]) for s in row["sections"]]
+
+    def label_at(segments, t):
+        return next((lab for a, b, lab in segments if a <= t < b), segments[-1][2])
+
+    grid = np.arange(0, ref[-1, 1], 0.5)
+    agree = np.mean([label_at(truth["sections"], t) == label_at(est_tuples, t) for t in grid])
+    assert agree >= 0.7, (agree, [(round(s["start_sec"]), s["label"]) for s in row["sections"]])
 
 
 def test_loudness_of_reference_tones():

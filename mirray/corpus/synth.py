@@ -19,7 +19,23 @@ PROGRESSIONS = {
     "minor": [(0, "min"), (5, "min"), (7, "maj"), (0, "min")],  # i iv V i
     "pop": [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")],    # I V vi IV
     "jazz": [(2, "min7"), (7, "7"), (0, "maj7"), (9, "min7")],  # ii7 V7 Imaj7 vi7
+    "bridge": [(9, "min"), (5, "maj"), (2, "min"), (7, "maj")],  # vi IV ii V
+    "minor_pop": [(0, "min"), (8, "maj"), (3, "maj"), (10, "maj")],  # i VI III VII
+    "minor_bridge": [(5, "min"), (8, "maj"), (10, "maj"), (7, "maj")],  # iv VI VII V
 }
+
+# A song form: (section label, bars, progression for major / minor keys, parts playing).
+ALL = ("drums", "bass", "other", "vocals")
+POP_FORM = (
+    ("intro", 4, ("major", "minor"), ("other",)),
+    ("verse", 8, ("major", "minor"), ("drums", "bass", "other")),
+    ("chorus", 8, ("pop", "minor_pop"), ALL),
+    ("verse", 8, ("major", "minor"), ("drums", "bass", "other")),
+    ("chorus", 8, ("pop", "minor_pop"), ALL),
+    ("bridge", 4, ("bridge", "minor_bridge"), ("bass", "other")),
+    ("chorus", 8, ("pop", "minor_pop"), ALL),
+    ("outro", 4, ("major", "minor"), ("bass", "other")),
+)
 _TRIAD = {"maj": (0, 4, 7), "min": (0, 3, 7), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10), "7": (0, 4, 7, 10)}
 
 
@@ -51,17 +67,27 @@ def render_stems(
     seed: int = 0,
     vocals: bool = False,
     progression: str | None = None,
+    form: tuple | None = None,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Drums, bass, chords ("other") and optionally a sung-like melody ("vocals"), as mono float32
     stems that sum to the mix. One chord per bar from PROGRESSIONS[progression or mode].
 
     Returns (stems, truth); truth: tempo_bpm, beat_times_sec, downbeat_times_sec, key, beats_per_bar,
-    chords [(start_sec, end_sec, Harte label)]."""
+    chords [(start_sec, end_sec, Harte label)], and with a ``form`` (e.g. POP_FORM; it sets the
+    duration) sections [(start_sec, end_sec, label)]."""
     prog = PROGRESSIONS[progression or mode]
+    period_sec = 60.0 / tempo_bpm
+    # per bar: (progression, bar index within the section, parts playing, section label)
+    if form:
+        plan = [(PROGRESSIONS[progs[0 if mode == "major" else 1]], b, parts, label)
+                for label, bars, progs, parts in form for b in range(bars)]
+        duration_sec = len(plan) * beats_per_bar * period_sec + 0.5
+    else:
+        parts_all = ALL if vocals else ALL[:3]
+        plan = None
     rng = np.random.default_rng(seed)
     n = int(duration_sec * sr_hz)
     stems = {name: np.zeros(n, dtype=np.float32) for name in ("drums", "bass", "other", "vocals")}
-    period_sec = 60.0 / tempo_bpm
     tonic_pc = PITCH_CLASSES.index(tonic)
     beat_times = np.arange(0.0, duration_sec - 0.05, period_sec)
     kick = _kick(int(0.25 * sr_hz), sr_hz) * 0.9
@@ -76,31 +102,37 @@ def render_stems(
     for i, t in enumerate(beat_times):
         start = int(round(t * sr_hz))
         bar, beat_in_bar = divmod(i, beats_per_bar)
-        root_deg, quality = prog[bar % len(prog)]
+        if plan is not None and bar >= len(plan):
+            break
+        bar_prog, bar_in_prog, parts, _ = plan[bar] if plan is not None else (prog, bar, parts_all, None)
+        root_deg, quality = bar_prog[bar_in_prog % len(bar_prog)]
         root_pc = (tonic_pc + root_deg) % 12
         seg = min(int(period_sec * sr_hz), n - start)
-        add("drums", start, kick if beat_in_bar == 0 or (beats_per_bar == 4 and beat_in_bar == 2) else kick * 0.6)
-        add("drums", start, hat)
-        if beats_per_bar == 4 and beat_in_bar in (1, 3):
-            add("drums", start, snare)
-        add("drums", start + seg // 2, hat * 0.6)  # off-beat hat
-        add("bass", start, _tone(_hz(36 + root_pc), seg, sr_hz, 3.0, harmonics=3) * 0.35)
+        if "drums" in parts:
+            add("drums", start, kick if beat_in_bar == 0 or (beats_per_bar == 4 and beat_in_bar == 2) else kick * 0.6)
+            add("drums", start, hat)
+            if beats_per_bar == 4 and beat_in_bar in (1, 3):
+                add("drums", start, snare)
+            add("drums", start + seg // 2, hat * 0.6)  # off-beat hat
+        if "bass" in parts:
+            add("bass", start, _tone(_hz(36 + root_pc), seg, sr_hz, 3.0, harmonics=3) * 0.35)
         add("other", start, sum(_tone(_hz(60 + (root_pc + iv) % 12), seg, sr_hz, 2.5) for iv in _TRIAD[quality]) * 0.12)
-        if vocals and bar % 4 != 3:  # sing three bars of four: the stem has real silences
+        if "vocals" in parts and bar_in_prog % 4 != 3:  # sing three bars of four: the stem has real silences
             note = 72 + (root_pc + _TRIAD[quality][rng.integers(0, 3)]) % 12
             t_note = np.arange(seg) / sr_hz
             vibrato = 1 + 0.006 * np.sin(2 * np.pi * 5.5 * t_note)
             phase = 2 * np.pi * np.cumsum(_hz(note) * vibrato) / sr_hz
             voice = sum(np.sin(h * phase) / h ** 1.5 for h in range(1, 7)) * np.minimum(1, t_note / 0.04) * 0.18
             add("vocals", start, voice.astype(np.float32))
-    if not vocals:
+    if not (vocals or form):
         del stems["vocals"]
     scale = 0.8 / max(1e-6, float(np.abs(sum(stems.values())).max()))
     stems = {k: (v * scale).astype(np.float32) for k, v in stems.items()}
-    bar_starts = beat_times[::beats_per_bar]
+    bar_starts = beat_times[::beats_per_bar][: len(plan) if plan is not None else None]
     chords = []
     for bar, t0 in enumerate(bar_starts):
-        root_deg, quality = prog[bar % len(prog)]
+        bar_prog, bar_in_prog = (plan[bar][0], plan[bar][1]) if plan is not None else (prog, bar)
+        root_deg, quality = bar_prog[bar_in_prog % len(bar_prog)]
         t1 = float(bar_starts[bar + 1]) if bar + 1 < len(bar_starts) else duration_sec
         chords.append((float(t0), float(t1), f"{PITCH_CLASSES[(tonic_pc + root_deg) % 12]}:{quality}"))
     truth = {
@@ -111,13 +143,22 @@ def render_stems(
         "beats_per_bar": beats_per_bar,
         "chords": chords,
     }
+    if plan is not None:
+        sections, bar = [], 0
+        for label, bars, _, _ in form:
+            end = float(bar_starts[bar + bars]) if bar + bars < len(bar_starts) else len(bar_starts) * beats_per_bar * period_sec
+            sections.append((float(bar_starts[bar]), end, label))
+            bar += bars
+        truth["sections"] = sections
+        truth["beat_times_sec"] = beat_times[: len(plan) * beats_per_bar].tolist()
     return stems, truth
 
 
 def render_clip(tempo_bpm: float, tonic: str, mode: str, duration_sec: float, sr_hz: int = 44100,
-                beats_per_bar: int = 4, seed: int = 0, vocals: bool = False, progression: str | None = None) -> tuple[np.ndarray, dict]:
+                beats_per_bar: int = 4, seed: int = 0, vocals: bool = False, progression: str | None = None,
+                form: tuple | None = None) -> tuple[np.ndarray, dict]:
     """The mix of ``render_stems`` as stereo float32 (frames, 2), and its ground truth."""
-    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals, progression)
+    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals, progression, form)
     mix = sum(stems.values())
     return np.stack([mix, mix * 0.98], axis=1), truth
 

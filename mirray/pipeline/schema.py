@@ -58,6 +58,8 @@ FEATURES = pa.schema([
     ("time_signature", pa.string()),          # "4/4" | "3/4"
     ("beats_per_bar", pa.int8()),
     ("meter_confidence", pa.float32()),       # lead of the chosen meter's downbeat score over the other's
+    ("sections", pa.list_(pa.struct([         # cover the song; label: intro | verse | chorus | bridge | outro
+        ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
     # loudness (EBU R128 via pyloudnorm) and levels
     ("loudness_lufs", pa.float32()),          # integrated
     ("loudness_range_lu", pa.float32()),      # EBU 3342 LRA

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mirray.pipeline.schema import SCHEMA_VERSION
-from mirray.udfs import audio, chords, loudness, metadata, meter, mir, quality
+from mirray.udfs import audio, chords, loudness, metadata, meter, mir, quality, sections
 
 
 class StageFailed(Exception):
@@ -78,7 +78,7 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
 
 
 def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
-    """resample → beats/tempo → chroma, key, chords → downbeats/meter → loudness → quality flags."""
+    """resample → beats/tempo → chroma, key, chords → downbeats/meter → sections → loudness → quality flags."""
     import librosa
 
     mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
@@ -103,6 +103,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                 row.update(meter.downbeats(row["beat_times_sec"], evidence))
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
+        with step(row, "mir_sections"):
+            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, beat_frames)
         with step(row, "loudness"):
             row.update(loudness.loudness(samples, sr_hz))
         with step(row, "quality"):
@@ -110,6 +112,23 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                                              row.get("decoded_duration_sec") or len(mono) / mir_sr, cfg["quality"]))
     except StageFailed:
         pass
+
+
+def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, beat_frames: np.ndarray) -> list[dict]:
+    import librosa
+
+    duration_sec = len(mono) / sr_hz
+    if len(beat_frames) < 2:
+        return [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
+
+    def per_beat(features: np.ndarray) -> np.ndarray:  # span from each beat to the next
+        spans = librosa.util.sync(features, beat_frames, aggregate=np.median, pad=False)
+        return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
+
+    mfcc = librosa.feature.mfcc(y=mono, sr=sr_hz, hop_length=hop, n_mfcc=14)[1:]  # timbre without overall level
+    rms = librosa.feature.rms(y=mono, hop_length=hop)
+    return sections.estimate_sections(row["beat_times_sec"], per_beat(chroma), per_beat(mfcc), per_beat(rms)[0],
+                                      row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"))
 
 
 def finish(row: dict) -> dict:

@@ -1,0 +1,104 @@
+"""Sections: boundaries from a novelty curve over beat-level harmony and timbre, labels from which
+parts repeat (chorus = the loudest repeated part)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _smooth(x: np.ndarray, width: int) -> np.ndarray:
+    kernel = np.ones(width) / width
+    return np.stack([np.convolve(row, kernel, mode="same") for row in x])
+
+
+def _zscore_rows(x: np.ndarray) -> np.ndarray:
+    sd = x.std(axis=1, keepdims=True)
+    return (x - x.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+
+
+def novelty(features: np.ndarray, half_width: int) -> np.ndarray:
+    """Foote novelty: a Gaussian-tapered checkerboard kernel slid along the self-similarity diagonal.
+    ``features``: (dims, n_beats). Returns (n_beats,), >= 0."""
+    unit = features / np.maximum(np.linalg.norm(features, axis=0), 1e-9)
+    ssm = unit.T @ unit
+    n, L = ssm.shape[0], half_width
+    idx = np.arange(-L, L) + 0.5
+    taper = np.exp(-0.5 * (idx / (0.5 * L)) ** 2)
+    kernel = np.outer(np.sign(idx), np.sign(idx)) * np.outer(taper, taper)
+    padded = np.pad(ssm, L, mode="edge")
+    out = np.array([np.sum(kernel * padded[i:i + 2 * L, i:i + 2 * L]) for i in range(n)])
+    return np.maximum(out, 0)
+
+
+def _labels(seg_features: list[np.ndarray], seg_rms: list[float], n_bars: list[float], same_max: float) -> list[str]:
+    """Functional labels from repetition: clusters of similar segments (cosine distance <= same_max)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    k = len(seg_features)
+    if k == 1:
+        return ["verse"]
+    cluster = fcluster(linkage(np.stack(seg_features), method="average", metric="cosine"), t=same_max, criterion="distance")
+    counts = {c: int(np.sum(cluster == c)) for c in set(cluster)}
+    repeated = [c for c in counts if counts[c] >= 2]
+    loudness = {c: np.mean([seg_rms[i] for i in range(k) if cluster[i] == c]) for c in counts}
+    chorus = max(repeated, key=lambda c: (loudness[c], counts[c])) if repeated else None
+    out = []
+    for i, c in enumerate(cluster):
+        if c == chorus:
+            out.append("chorus")
+        elif counts[c] >= 2:
+            out.append("verse")
+        elif i == 0:
+            out.append("intro")
+        elif i == k - 1:
+            out.append("outro")
+        else:
+            out.append("bridge")
+    # a song that opens (or ends) quietly on its own material: intro / outro even if it recurs
+    if k > 2 and out[0] != "chorus" and seg_rms[0] < 0.7 * np.median(seg_rms) and n_bars[0] <= 8:
+        out[0] = "intro"
+    if k > 2 and out[-1] != "chorus" and seg_rms[-1] < 0.7 * np.median(seg_rms) and n_bars[-1] <= 8:
+        out[-1] = "outro"
+    return out
+
+
+def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat_timbre: np.ndarray, beat_rms: np.ndarray,
+                      downbeat_times_sec: list[float], duration_sec: float, beats_per_bar: int | None = 4,
+                      min_bars: int = 4, same_max: float = 0.12) -> list[dict]:
+    """[{"start_sec", "end_sec", "label"}] covering the song. Per-beat inputs are (dims, n_beats):
+    chroma (12), timbre (e.g. MFCC without c0) and RMS (n_beats,).
+
+    Boundaries: novelty peaks at least ``min_bars`` bars apart, snapped to the nearest downbeat.
+    """
+    beats = np.asarray(beat_times_sec, dtype=float)
+    bpb = beats_per_bar or 4
+    n = len(beats)
+    if n < 4 * bpb * min_bars // 2:
+        return [{"start_sec": 0.0, "end_sec": float(duration_sec), "label": "verse"}]
+    rms = np.asarray(beat_rms, dtype=float)
+    feats = np.vstack([_zscore_rows(beat_chroma), _zscore_rows(beat_timbre), 3 * _zscore_rows(np.log(rms[None] + 1e-6))])
+    feats = _smooth(feats, bpb)  # bar-level texture, not beat-to-beat detail
+    nov = novelty(feats, half_width=2 * bpb)
+    min_gap = min_bars * bpb
+    # gaps in seconds, not beats: the tracker may find few beats where drums are absent (intros)
+    min_gap_sec = min_gap * float(np.median(np.diff(beats)))
+    candidates = [i for i in range(1, n - 1) if nov[i] >= nov[max(0, i - min_gap // 2):i + min_gap // 2 + 1].max()
+                  and nov[i] > nov.mean() + 0.5 * nov.std()]
+    chosen: list[int] = []
+    for i in sorted(candidates, key=lambda i: -nov[i]):  # strongest first, keep min_gap apart
+        if (min_gap_sec / 2 <= beats[i] <= duration_sec - min_gap_sec / 2
+                and all(abs(beats[i] - beats[j]) >= 0.9 * min_gap_sec for j in chosen)):
+            chosen.append(i)
+    downbeats = np.asarray(downbeat_times_sec, dtype=float)
+    times = sorted({float(downbeats[np.argmin(np.abs(downbeats - beats[i]))]) if len(downbeats) else float(beats[i]) for i in chosen})
+    edges = [0.0, *[t for t in times if 0 < t < duration_sec], float(duration_sec)]
+    seg_feats, seg_rms, seg_bars = [], [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sel = (beats >= a) & (beats < b)
+        sel = sel if sel.any() else np.abs(beats - a) == np.abs(beats - a).min()
+        seg_feats.append(np.concatenate([beat_chroma[:, sel].mean(axis=1) / max(np.linalg.norm(beat_chroma[:, sel].mean(axis=1)), 1e-9),
+                                         _zscore_rows(beat_timbre)[:, sel].mean(axis=1) * 0.2]))
+        seg_rms.append(float(rms[sel].mean()))
+        seg_bars.append(sel.sum() / bpb)
+    labels = _labels(seg_feats, seg_rms, seg_bars, same_max)
+    return [{"start_sec": float(a), "end_sec": float(b), "label": lab} for a, b, lab in zip(edges[:-1], edges[1:], labels)]
