@@ -1,11 +1,12 @@
 """MIR accuracy and CPU cost on generated songs with known answers, side by side with Essentia.
 
-Songs: mirray.corpus.synth (drums, bass, chords, optional melody; 24 keys, 60-180 BPM, 4/4 and 3/4,
-triad and seventh-chord progressions), written as real MP3s. Scored with mir_eval. Essentia
+Songs: mirray.corpus.synth (drums, bass, chords, melody; all 12 tonics in major and minor, 60-180 BPM,
+4/4 and 3/4, triad and seventh-chord progressions; every other song in a full pop form with
+intro/verse/chorus/bridge/outro sections, whose length the form sets), written as real MP3s. Scored with mir_eval. Essentia
 (`pip install essentia`, benchmark only) runs KeyExtractor(edma), RhythmExtractor2013 and
 ChordsDetectionBeats on the same decoded audio, and MusicExtractor for the cost comparison.
 
-    .venv/bin/python benchmarks/mir_eval_bench.py [--songs 24 --song-sec 60]
+    .venv/bin/python benchmarks/mir_eval_bench.py [--songs 32 --song-sec 90]
 
 CPU cost is process CPU time (all threads) per audio minute, warm (one song run first).
 """
@@ -21,7 +22,7 @@ import mir_eval
 import numpy as np
 
 from mirray.config import load_config
-from mirray.corpus.synth import render_clip, write_mp3
+from mirray.corpus.synth import POP_FORM, render_clip, write_mp3
 from mirray.pipeline import song
 from mirray.udfs import audio
 from mirray.udfs.mir import PITCH_CLASSES
@@ -37,9 +38,11 @@ def corpus(n: int, song_sec: float, folder: Path) -> list[dict]:
         tonic = PITCH_CLASSES[(i * 7) % 12]
         tempo = float(rng.uniform(60, 180))
         bpb = 3 if i % 3 == 2 else 4
-        samples, truth = render_clip(tempo, tonic, mode, song_sec, beats_per_bar=bpb, seed=i, progression=prog, vocals=i % 2 == 0)
+        form = POP_FORM if i % 2 == 0 else None  # even songs: intro-verse-chorus-…-outro form, with sections truth
+        samples, truth = render_clip(tempo, tonic, mode, song_sec, beats_per_bar=bpb, seed=i, progression=prog,
+                                     vocals=i % 4 == 1, form=form)
         path = write_mp3(folder / f"song{i:03d}.mp3", samples, 44100, {"title": f"song {i}"})
-        songs.append({**truth, "path": path})
+        songs.append({**truth, "path": path, "duration_sec": samples.shape[0] / 44100})
     return songs
 
 
@@ -104,13 +107,18 @@ def score(truth: dict, est: dict, dur: float) -> dict:
         out["downbeat_f"] = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.array(truth["downbeat_times_sec"])),
                                                     mir_eval.beat.trim_beats(np.array(est["downbeat_times_sec"])))
         out["time_signature"] = float(est["time_signature"] == f"{truth['beats_per_bar']}/4")
+    if "sections" in truth and "sections" in est:
+        ref_iv = np.array([s_[:2] for s_ in truth["sections"]])
+        est_iv = np.array([[s_["start_sec"], s_["end_sec"]] for s_ in est["sections"]])
+        out["sections_hr0.5_f"] = mir_eval.segment.detection(ref_iv, est_iv, window=0.5)[2]
+        out["sections_hr3_f"] = mir_eval.segment.detection(ref_iv, est_iv, window=3.0)[2]
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--songs", type=int, default=24)
-    p.add_argument("--song-sec", type=float, default=60.0)
+    p.add_argument("--songs", type=int, default=32)
+    p.add_argument("--song-sec", type=float, default=90.0, help="length of the songs without a form")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     args = p.parse_args()
     cfg = load_config()
@@ -127,15 +135,17 @@ def main() -> None:
         cost["mirray"] += cpu
         for m in row["metrics"]:
             steps[m["stage"]] = steps.get(m["stage"], 0.0) + m["cpu_sec"]
-        results["mirray"].append(score(s, row, args.song_sec))
+        results["mirray"].append(score(s, row, s["duration_sec"]))
         if args.essentia:
             est, cpu = essentia_run(s["path"])
             cost["essentia (these 3 extractors)"] += cpu
-            results["essentia"].append(score(s, est, args.song_sec))
+            results["essentia"].append(score(s, est, s["duration_sec"]))
             cost["essentia MusicExtractor"] += essentia_music_extractor_cpu(s["path"])
-    minutes = len(songs) * args.song_sec / 60
-    metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths"]
-    print(f"\nMIR accuracy on {len(songs)} generated songs x {args.song_sec:.0f} s (mir_eval; key = MIREX weighted score)")
+    minutes = sum(s["duration_sec"] for s in songs) / 60
+    metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths",
+               "sections_hr0.5_f", "sections_hr3_f"]
+    print(f"\nMIR accuracy on {len(songs)} generated songs, {minutes:.0f} audio minutes (mir_eval; key = MIREX weighted score;"
+          " sections on the songs with a form)")
     print("| system | " + " | ".join(metrics) + " |")
     print("|---|" + "---:|" * len(metrics))
     for name, rows in results.items():

@@ -90,10 +90,10 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
             chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
-            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"]))
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
             row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr,
                                                    mir_cfg["chord_vocabulary"], mir_cfg["chord_self_transition"])
+            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], row["chords"], mir_cfg["key_chord_weight"]))
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = librosa.util.sync(chroma, beat_frames, aggregate=np.median, pad=False)  # beat i → i+1

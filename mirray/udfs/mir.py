@@ -61,10 +61,35 @@ def tempo_and_beats(
     return {"tempo_bpm": tempo_bpm, "beat_times_sec": beat_times_sec.round(4).tolist()}
 
 
-def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley") -> dict:
+# Chords that belong to a key: (semitones above the tonic, qualities). Minor mixes natural and harmonic (V, V7).
+DIATONIC = {
+    "major": {0: ("maj", "maj7"), 2: ("min", "min7"), 4: ("min", "min7"), 5: ("maj", "maj7"), 7: ("maj", "7"), 9: ("min", "min7")},
+    "minor": {0: ("min", "min7"), 3: ("maj", "maj7"), 5: ("min", "min7"), 7: ("min", "min7", "maj", "7"), 8: ("maj", "maj7"), 10: ("maj", "7")},
+}
+
+
+def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
+    """Share of the (non-"N") chord time whose chord belongs to the key."""
+    total = inside = 0.0
+    for c in chords:
+        if c["label"] == "N":
+            continue
+        root, quality = c["label"].split(":")
+        dur = c["end_sec"] - c["start_sec"]
+        total += dur
+        if quality in DIATONIC[mode].get((PITCH_CLASSES.index(root) - tonic) % 12, ()):
+            inside += dur
+    return inside / total if total else 0.0
+
+
+def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley", chords: list[dict] | None = None,
+                    chord_weight: float = 0.5) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is that best correlation clipped to [0, 1] (Krumhansl's key strength).
+    With ``chords``, each key's score adds ``chord_weight`` × the share of chord time diatonic to it:
+    pitch-class counts alone confuse a key with its dominant when sevenths (ii7–V7–Imaj7) pile up
+    the dominant's notes, while the chords' functions do not.
     """
     major, minor = (np.asarray(p, dtype=np.float64) for p in KEY_PROFILES[profile])
     chroma = np.asarray(chroma_mean, dtype=np.float64)
@@ -74,8 +99,9 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley") -> dict
     for mode, prof in (("major", major), ("minor", minor)):
         for tonic in range(12):
             r = np.corrcoef(chroma, np.roll(prof, tonic))[0, 1]
-            scores.append((r, tonic, mode))
-    r, tonic, mode = max(scores)
+            bonus = chord_weight * diatonic_share(chords, tonic, mode) if chords else 0.0
+            scores.append((r + bonus, r, tonic, mode))
+    _, r, tonic, mode = max(scores)
     return {
         "key": f"{PITCH_CLASSES[tonic]} {mode}",
         "key_tonic": PITCH_CLASSES[tonic],
