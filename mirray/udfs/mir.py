@@ -61,15 +61,17 @@ def tempo_and_beats(
     return {"tempo_bpm": tempo_bpm, "beat_times_sec": beat_times_sec.round(4).tolist()}
 
 
-# Chords that belong to a key: (semitones above the tonic, qualities). Minor mixes natural and harmonic (V, V7).
+# Triads that belong to a key: semitones above the tonic -> qualities. Minor mixes natural and harmonic (V).
 DIATONIC = {
-    "major": {0: ("maj", "maj7"), 2: ("min", "min7"), 4: ("min", "min7"), 5: ("maj", "maj7"), 7: ("maj", "7"), 9: ("min", "min7")},
-    "minor": {0: ("min", "min7"), 3: ("maj", "maj7"), 5: ("min", "min7"), 7: ("min", "min7", "maj", "7"), 8: ("maj", "maj7"), 10: ("maj", "7")},
+    "major": {0: ("maj",), 2: ("min",), 4: ("min",), 5: ("maj",), 7: ("maj",), 9: ("min",)},
+    "minor": {0: ("min",), 3: ("maj",), 5: ("min",), 7: ("min", "maj"), 8: ("maj",), 10: ("maj",)},
 }
+_TRIAD_OF = {"maj": "maj", "7": "maj", "maj7": "maj", "min": "min", "min7": "min"}
 
 
 def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
-    """Share of the (non-"N") chord time whose chord belongs to the key."""
+    """Share of the (non-"N") chord time whose triad belongs to the key. Sevenths are reduced to their
+    triads: a spurious seventh (I heard as I7 = V7 of the subdominant) must not move the key."""
     total = inside = 0.0
     for c in chords:
         if c["label"] == "N":
@@ -77,7 +79,7 @@ def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
         root, quality = c["label"].split(":")
         dur = c["end_sec"] - c["start_sec"]
         total += dur
-        if quality in DIATONIC[mode].get((PITCH_CLASSES.index(root) - tonic) % 12, ()):
+        if _TRIAD_OF.get(quality) in DIATONIC[mode].get((PITCH_CLASSES.index(root) - tonic) % 12, ()):
             inside += dur
     return inside / total if total else 0.0
 
