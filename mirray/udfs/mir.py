@@ -84,7 +84,7 @@ def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
     return inside / total if total else 0.0
 
 
-def key_from_chroma(chroma_mean: np.ndarray, profile: str = "temperley", chords: list[dict] | None = None,
+def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                     chord_weight: float = 0.5) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
@@ -129,7 +129,7 @@ def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_exc
     return chroma, round(tuning_bins * 100.0, 2)
 
 
-def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "temperley") -> dict:
+def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "krumhansl") -> dict:
     """Global key of mono audio from tuning-corrected CQT chroma, plus the tuning offset in cents."""
     chroma, tuning_cents = chroma_features(y, sr_hz, hop_length)
     return {**key_from_chroma(chroma.mean(axis=1), profile), "tuning_cents": tuning_cents}
