@@ -25,6 +25,7 @@ def test_tempo_and_key_on_mp3_clips(tmp_path, tempo_bpm, tonic, mode):
     mono = audio.resample(audio.to_mono(decoded), sr, 22050)
     beats = mir.tempo_and_beats(mono, 22050)
     assert beats["tempo_bpm"] == pytest.approx(tempo_bpm, rel=0.02)
+    assert beats["tempo_confidence"] > 0.9  # a drum machine keeps time
     # beats land on the true grid: most estimated beats are within 70 ms of a true beat
     est, ref = np.array(beats["beat_times_sec"]), np.array(truth["beat_times_sec"])
     near = np.min(np.abs(est[:, None] - ref[None, :]), axis=1) < 0.07
@@ -46,7 +47,7 @@ def test_key_from_chroma_recovers_rotated_profiles():
 
 def test_silence_gives_nulls_not_errors():
     silence = np.zeros(22050 * 5, dtype=np.float32)
-    assert mir.tempo_and_beats(silence, 22050) == {"tempo_bpm": None, "beat_times_sec": []}
+    assert mir.tempo_and_beats(silence, 22050) == {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": []}
     assert mir.estimate_key(silence, 22050)["key"] is None
 
 
@@ -118,3 +119,15 @@ def test_song_id_is_content_hash():
     assert song_id_for_bytes(b"abc") == song_id_for_bytes(bytes(b"abc"))
     assert song_id_for_bytes(b"abc") != song_id_for_bytes(b"abd")
     assert len(song_id_for_bytes(b"")) == 64
+
+
+def test_tempo_confidence_is_low_without_a_steady_pulse():
+    sr = 22050
+    rng = np.random.default_rng(4)
+    y = np.zeros(sr * 20, dtype=np.float32)
+    for t in np.cumsum(rng.uniform(0.15, 1.1, size=40)):  # clicks at random intervals
+        if t < 19.9:
+            i = int(t * sr)
+            y[i:i + 200] += rng.standard_normal(200).astype(np.float32) * 0.5
+    beats = mir.tempo_and_beats(y, sr)
+    assert beats["tempo_confidence"] is not None and beats["tempo_confidence"] < 0.6

@@ -46,6 +46,7 @@ FEATURES = pa.schema([
     ("decoded_channels", pa.int16()),
     # MIR
     ("tempo_bpm", pa.float64()),
+    ("tempo_confidence", pa.float32()),       # share of beat intervals within 5 % of the period (steadiness)
     ("beat_times_sec", pa.list_(pa.float32())),
     ("key", pa.string()),                     # "A major", "C# minor"
     ("key_tonic", pa.string()),

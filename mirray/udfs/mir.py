@@ -47,7 +47,7 @@ def tempo_and_beats(
 
     onset_env = librosa.onset.onset_strength(y=y, sr=sr_hz, hop_length=hop_length)
     if not np.any(onset_env > 0):
-        return {"tempo_bpm": None, "beat_times_sec": []}
+        return {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": []}
     tempo_dp, beat_times_sec = librosa.beat.beat_track(
         onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time"
     )
@@ -58,7 +58,18 @@ def tempo_and_beats(
             tempo_bpm *= 2
         while tempo_bpm > tempo_max_bpm:
             tempo_bpm /= 2
-    return {"tempo_bpm": tempo_bpm, "beat_times_sec": beat_times_sec.round(4).tolist()}
+    return {"tempo_bpm": tempo_bpm, "tempo_confidence": _beat_regularity(beat_times_sec, tempo_bpm),
+            "beat_times_sec": beat_times_sec.round(4).tolist()}
+
+
+def _beat_regularity(beat_times_sec: np.ndarray, tempo_bpm: float | None) -> float | None:
+    """Share of inter-beat intervals within 5 % of the tempo's period: 1.0 for a steady pulse, low when
+    the tracker wandered (rubato, no clear beat). Says nothing about octave (half/double) errors."""
+    if not tempo_bpm or len(beat_times_sec) < 4:
+        return None
+    period = 60.0 / tempo_bpm
+    ibis = np.diff(beat_times_sec)
+    return float(np.mean(np.abs(ibis - period) <= 0.05 * period))
 
 
 # Triads that belong to a key: semitones above the tonic -> qualities. Minor mixes natural and harmonic (V).
