@@ -50,6 +50,10 @@ def test_folder_end_to_end_incremental_and_duplicates(local_ray, songs_dir, make
         assert row["artist"] == t["artist"] and row["genre"] == t["genre"] and row["year"] == 2026
         assert abs(row["decoded_duration_sec"] - 10.0) < 0.05
         assert len(row["beat_times_sec"]) >= 10
+        theory = row["music_theory"]  # the seed's nested block, read back with plain pandas
+        assert theory["harmonic_analysis"]["roman_numerals"][0] in ("I", "i")  # the demo songs open on the tonic
+        assert theory["rhythmic_analysis"]["time_signature"] == "4/4"
+        assert theory["genre_analysis"]["tag_genre"] == {"Hip-Hop": "hip-hop"}.get(t["genre"], t["genre"].lower())
     # duplicate bytes: one row, processed under the first path in sort order, the other path recorded
     dup_row = feats[feats["uri"].str.endswith(first.name)].iloc[0]
     assert list(dup_row["duplicate_uris"]) == [str(folder / "copies" / "SAME BYTES.MP3")]

@@ -47,7 +47,7 @@ def test_key_from_chroma_recovers_rotated_profiles():
 
 def test_silence_gives_nulls_not_errors():
     silence = np.zeros(22050 * 5, dtype=np.float32)
-    assert mir.tempo_and_beats(silence, 22050) == {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": []}
+    assert mir.tempo_and_beats(silence, 22050) == {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": [], "onset_times_sec": []}
     assert mir.estimate_key(silence, 22050)["key"] is None
 
 

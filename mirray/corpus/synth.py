@@ -68,6 +68,7 @@ def render_stems(
     vocals: bool = False,
     progression: str | None = None,
     form: tuple | None = None,
+    swing_ratio: float = 1.0,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Drums, bass, chords ("other") and optionally a sung-like melody ("vocals"), as mono float32
     stems that sum to the mix. One chord per bar from PROGRESSIONS[progression or mode].
@@ -113,7 +114,7 @@ def render_stems(
             add("drums", start, hat)
             if beats_per_bar == 4 and beat_in_bar in (1, 3):
                 add("drums", start, snare)
-            add("drums", start + seg // 2, hat * 0.6)  # off-beat hat
+            add("drums", start + int(seg * swing_ratio / (1 + swing_ratio)), hat * 0.6)  # off-beat hat (swung if ratio > 1)
         if "bass" in parts:
             add("bass", start, _tone(_hz(36 + root_pc), seg, sr_hz, 3.0, harmonics=3) * 0.35)
         add("other", start, sum(_tone(_hz(60 + (root_pc + iv) % 12), seg, sr_hz, 2.5) for iv in _TRIAD[quality]) * 0.12)
@@ -156,9 +157,9 @@ def render_stems(
 
 def render_clip(tempo_bpm: float, tonic: str, mode: str, duration_sec: float, sr_hz: int = 44100,
                 beats_per_bar: int = 4, seed: int = 0, vocals: bool = False, progression: str | None = None,
-                form: tuple | None = None) -> tuple[np.ndarray, dict]:
+                form: tuple | None = None, swing_ratio: float = 1.0) -> tuple[np.ndarray, dict]:
     """The mix of ``render_stems`` as stereo float32 (frames, 2), and its ground truth."""
-    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals, progression, form)
+    stems, truth = render_stems(tempo_bpm, tonic, mode, duration_sec, sr_hz, beats_per_bar, seed, vocals, progression, form, swing_ratio)
     mix = sum(stems.values())
     return np.stack([mix, mix * 0.98], axis=1), truth
 

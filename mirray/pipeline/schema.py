@@ -48,6 +48,7 @@ FEATURES = pa.schema([
     ("tempo_bpm", pa.float64()),
     ("tempo_confidence", pa.float32()),       # share of beat intervals within 5 % of the period (steadiness)
     ("beat_times_sec", pa.list_(pa.float32())),
+    ("onset_times_sec", pa.list_(pa.float32())),
     ("key", pa.string()),                     # "A major", "C# minor"
     ("key_tonic", pa.string()),
     ("key_mode", pa.string()),                # major | minor
@@ -61,6 +62,36 @@ FEATURES = pa.schema([
     ("meter_confidence", pa.float32()),       # lead of the chosen meter's downbeat score over the other's
     ("sections", pa.list_(pa.struct([         # cover the song; label: intro | verse | chorus | bridge | outro
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
+    # music theory, in the seed's shape (udfs/theory.py, rhythm.py, genre.py)
+    ("music_theory", pa.struct([
+        ("harmonic_analysis", pa.struct([
+            ("roman_numerals", pa.list_(pa.string())),          # per chord segment, in the key (music21 figures)
+            ("functional_harmony", pa.list_(pa.string())),      # tonic, tonic_substitute, subdominant, dominant, …
+            ("chord_times_sec", pa.list_(pa.float32())),        # start of each of those segments
+            ("common_patterns", pa.list_(pa.struct([("pattern", pa.string()), ("count", pa.int32()),
+                                                    ("times_sec", pa.list_(pa.float32()))]))),
+            ("cadences", pa.list_(pa.struct([("type", pa.string()), ("time_sec", pa.float32()), ("strength", pa.float32())]))),
+            ("progression_complexity", pa.float32()),           # 0..1
+            ("harmonic_rhythm_changes_per_bar", pa.float32()),
+            ("secondary_dominants", pa.list_(pa.struct([("figure", pa.string()), ("time_sec", pa.float32())]))),
+            ("borrowed_chords", pa.list_(pa.struct([("figure", pa.string()), ("time_sec", pa.float32())]))),
+        ])),
+        ("rhythmic_analysis", pa.struct([
+            ("syncopation_index", pa.float32()),                # Longuet-Higgins & Lee, 0..1
+            ("time_signature", pa.string()),
+            ("complexity_score", pa.float32()),                 # 0..1
+            ("metric_hierarchy", pa.struct([("strong_beats", pa.list_(pa.int8())), ("weak_beats", pa.list_(pa.int8())),
+                                            ("accent_by_position", pa.list_(pa.float32()))])),
+            ("swing_ratio", pa.float32()),                      # long:short eighths; 1 straight, 2 triplet swing
+        ])),
+        ("genre_analysis", pa.struct([
+            ("primary_genre", pa.string()),
+            ("confidence", pa.float32()),                       # rule baseline: not calibrated yet
+            ("predicted_genres", pa.list_(pa.struct([("genre", pa.string()), ("confidence", pa.float32())]))),
+            ("tag_genre", pa.string()),                         # ID3 genre normalised to the taxonomy
+            ("source", pa.string()),                            # rules | tag+rules
+        ])),
+    ])),
     # loudness (EBU R128 via pyloudnorm) and levels
     ("loudness_lufs", pa.float32()),          # integrated
     ("loudness_range_lu", pa.float32()),      # EBU 3342 LRA

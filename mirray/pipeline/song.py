@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mirray.pipeline.schema import SCHEMA_VERSION
-from mirray.udfs import audio, chords, loudness, metadata, meter, mir, quality, sections
+from mirray.udfs import audio, chords, genre, loudness, metadata, meter, mir, quality, rhythm, sections, theory
 
 
 class StageFailed(Exception):
@@ -78,7 +78,8 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
 
 
 def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
-    """resample → beats/tempo → chroma, key, chords → downbeats/meter → sections → loudness → quality flags."""
+    """resample → beats/tempo/onsets → chroma, key, chords → downbeats/meter → sections → theory (harmony,
+    rhythm, genre) → loudness → quality flags."""
     import librosa
 
     mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
@@ -86,7 +87,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
         with step(row, "resample"):
             mono = audio.resample(audio.to_mono(samples), sr_hz, mir_sr)
         with step(row, "mir_beats"):
-            row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"]))
+            onset_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop)
+            row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
             chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
@@ -105,6 +107,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, beat_frames)
+        with step(row, "theory"):
+            row["music_theory"] = _theory(row, onset_env, beat_frames, cfg["theory"])
         with step(row, "loudness"):
             row.update(loudness.loudness(samples, sr_hz))
         with step(row, "quality"):
@@ -129,6 +133,19 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     rms = librosa.feature.rms(y=mono, hop_length=hop)
     return sections.estimate_sections(row["beat_times_sec"], per_beat(chroma), per_beat(mfcc), per_beat(rms)[0],
                                       row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"))
+
+
+def _theory(row: dict, onset_env: np.ndarray, beat_frames: np.ndarray, theory_cfg: dict) -> dict:
+    harmonic = theory.harmonic_analysis(row.get("chords") or [], row.get("key_tonic"), row.get("key_mode"),
+                                        row.get("downbeat_times_sec") or [], row.get("sections") or [],
+                                        row.get("tempo_bpm"), row.get("beats_per_bar"))
+    accents = onset_env[np.minimum(beat_frames, len(onset_env) - 1)] if len(beat_frames) else np.zeros(0)
+    rhythmic = rhythm.rhythmic_analysis(row.get("onset_times_sec") or [], row.get("beat_times_sec") or [],
+                                        row.get("downbeat_times_sec") or [], row.get("beats_per_bar"),
+                                        row.get("time_signature"), accents)
+    features = genre.features_for_genre(row, harmonic, rhythmic)
+    genres = genre.genre_analysis(features, row.get("genre"), genre.load_model(theory_cfg["genre_model"]), theory_cfg["tag_weight"])
+    return {"harmonic_analysis": harmonic, "rhythmic_analysis": rhythmic, "genre_analysis": genres}
 
 
 def finish(row: dict) -> dict:

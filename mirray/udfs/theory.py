@@ -1,0 +1,200 @@
+"""Harmonic analysis on top of MIR chords and key: roman numerals (music21), functions, common
+patterns, cadences, complexity. Plain dicts in and out; music21 is imported once per process."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from functools import lru_cache
+
+from mirray.udfs.mir import DIATONIC, pitch_class
+
+INTERVALS = {"maj": ("M3", "P5"), "min": ("m3", "P5"), "7": ("M3", "P5", "m7"), "maj7": ("M3", "P5", "M7"), "min7": ("m3", "P5", "m7")}
+
+# Scale degree (semitones above the tonic) -> function, for diatonic triads.
+FUNCTIONS = {
+    "major": {0: "tonic", 9: "tonic_substitute", 4: "tonic_substitute", 5: "subdominant", 2: "subdominant", 7: "dominant", 11: "dominant"},
+    "minor": {0: "tonic", 3: "tonic_substitute", 8: "tonic_substitute", 5: "subdominant", 2: "subdominant", 7: "dominant", 10: "subtonic"},
+}
+
+# Patterns over triad numerals (sevenths and inversions stripped), case-sensitive.
+PATTERNS = {
+    "I-V-vi-IV": ["I", "V", "vi", "IV"],
+    "vi-IV-I-V": ["vi", "IV", "I", "V"],
+    "I-vi-IV-V": ["I", "vi", "IV", "V"],
+    "I-IV-V": ["I", "IV", "V"],
+    "ii-V-I": ["ii", "V", "I"],
+    "i-VII-VI-V (Andalusian)": ["i", "VII", "VI", "V"],
+    "i-VI-III-VII": ["i", "VI", "III", "VII"],
+    "I-V-IV": ["I", "V", "IV"],
+}
+TWELVE_BAR_BLUES = ["I", "I", "I", "I", "IV", "IV", "I", "I", "V", "IV", "I", "I"]
+
+
+@lru_cache(maxsize=4096)
+def roman_figure(label: str, tonic: str, mode: str, secondary: bool = False) -> str | None:
+    """music21's roman numeral figure (root position) of a Harte label in a key, e.g. ("E:7", "A", "major") -> "V7";
+    with ``secondary``, named as an applied dominant ("V7/V")."""
+    if label == "N" or ":" not in label:
+        return None
+    from music21 import chord, key, pitch, roman
+
+    root, quality = label.split(":")
+    bass = pitch.Pitch(root.replace("b", "-") + "3")  # spelled from the root: Ab-C-Eb, not G#-C-D#
+    pitches = [bass] + [bass.transpose(iv) for iv in INTERVALS[quality]]
+    return roman.romanNumeralFromChord(chord.Chord(pitches), key.Key(tonic, mode), preferSecondaryDominants=secondary).figure
+
+
+def _triad_numeral(figure: str) -> str:
+    """'V7' -> 'V', 'bVII' -> 'VII', 'viio' -> 'vii', 'V7/V' -> 'V/V' (for pattern matching)."""
+    if "/" in figure:
+        return "/".join(_triad_numeral(part) for part in figure.split("/"))
+    core = figure.lstrip("b#")
+    return "".join(ch for ch in core if ch in "IViv")
+
+
+def function_of(label: str, tonic: str, mode: str) -> str:
+    """tonic | tonic_substitute | subdominant | dominant | subtonic | secondary_dominant | borrowed | chromatic | none."""
+    if label == "N":
+        return "none"
+    root, quality = label.split(":")
+    degree = (pitch_class(root) - pitch_class(tonic)) % 12
+    triad = "min" if quality.startswith("min") else "maj"
+    if triad in DIATONIC[mode].get(degree, ()):
+        return FUNCTIONS[mode].get(degree, "chromatic")
+    # a major chord a fifth above a diatonic chord (not the tonic's own V): V/x
+    target = (degree + 5) % 12
+    if triad == "maj" and quality in ("maj", "7") and target != 0 and target in DIATONIC[mode]:
+        return "secondary_dominant"
+    parallel = "minor" if mode == "major" else "major"
+    if triad in DIATONIC[parallel].get(degree, ()):
+        return "borrowed"
+    return "chromatic"
+
+
+def _merge(chords: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for c in chords:
+        if c["label"] == "N":
+            continue
+        if out and out[-1]["label"] == c["label"]:
+            out[-1] = {**out[-1], "end_sec": c["end_sec"]}
+        else:
+            out.append(dict(c))
+    return out
+
+
+def find_patterns(numerals: list[str], times: list[float]) -> list[dict]:
+    """Each pattern with its count and start times (non-overlapping occurrences)."""
+    found = []
+    for name, pat in PATTERNS.items():
+        starts, i = [], 0
+        while i + len(pat) <= len(numerals):
+            if numerals[i:i + len(pat)] == pat:
+                starts.append(round(times[i], 2))
+                i += len(pat)
+            else:
+                i += 1
+        if starts:
+            found.append({"pattern": name, "count": len(starts), "times_sec": starts})
+    return found
+
+
+def circle_of_fifths_runs(chords: list[dict], min_len: int = 4) -> list[dict]:
+    """Runs of at least ``min_len`` chords whose roots fall by a fifth (up a fourth) each step."""
+    runs, start = [], 0
+    roots = [pitch_class(c["label"].split(":")[0]) for c in chords]
+    for i in range(1, len(roots) + 1):
+        if i == len(roots) or (roots[i] - roots[i - 1]) % 12 != 5:
+            if i - start >= min_len:
+                runs.append({"pattern": "circle-of-fifths", "count": 1, "times_sec": [round(chords[start]["start_sec"], 2)]})
+            start = i
+    return runs
+
+
+def is_twelve_bar_blues(chords: list[dict], downbeats: list[float], numerals_at) -> bool:
+    """True when some 12 consecutive bars follow I I I I IV IV I I V IV I I (by the chord at each downbeat)."""
+    bars = [numerals_at(t) for t in downbeats]
+    return any(bars[i:i + 12] == TWELVE_BAR_BLUES for i in range(0, max(0, len(bars) - 11)))
+
+
+def cadences(chords: list[dict], tonic: str, mode: str, downbeats: list[float], phrase_ends: list[float], bar_sec: float) -> list[dict]:
+    """Cadences at chord changes: authentic (V→I), plagal (IV→I), deceptive (V→vi/VI), half (→V at a phrase end).
+
+    strength in 0..1 = harmonic weight × metric weight (arrival on a downbeat) × length weight
+    (arrival held ≥ a bar) × phrase weight (within a bar of a section boundary).
+    """
+    base = {"authentic": 1.0, "plagal": 0.75, "deceptive": 0.65, "half": 0.6}
+    out = []
+    tonic_num = "I" if mode == "major" else "i"
+    nums = [_triad_numeral(roman_figure(c["label"], tonic, mode) or "") for c in chords]
+    for i in range(1, len(chords)):
+        prev, cur, p, c = chords[i - 1], chords[i], nums[i - 1], nums[i]
+        nxt = nums[i + 1] if i + 1 < len(nums) else None
+        kind = None
+        if p == "V" and c == tonic_num:
+            kind = "authentic"
+        elif p in ("IV", "iv") and c == tonic_num:
+            kind = "plagal"
+        elif p == "V" and c in ("vi", "VI"):
+            kind = "deceptive"
+        t = cur["start_sec"]
+        near_end = any(abs(t - e) <= bar_sec or abs(cur["end_sec"] - e) <= bar_sec for e in phrase_ends)
+        if kind is None and c == "V" and nxt not in (tonic_num, "vi", "VI") and near_end and cur["end_sec"] - t >= 0.9 * bar_sec:
+            kind = "half"  # the phrase stops on V instead of resolving
+        if kind is None:
+            continue
+        on_downbeat = any(abs(t - d) <= 0.12 for d in downbeats) if downbeats else False
+        held = (cur["end_sec"] - cur["start_sec"]) >= 0.9 * bar_sec
+        strength = base[kind] * (1.0 if on_downbeat else 0.7) * (1.0 if held else 0.8) * (1.0 if near_end else 0.85)
+        out.append({"type": kind, "time_sec": round(t, 3), "strength": round(strength, 3)})
+    return out
+
+
+def complexity(labels: list[str], non_diatonic_share: float) -> float:
+    """0..1: mean of normalised bigram entropy, vocabulary size (saturating at 12 chords) and non-diatonic share."""
+    if len(labels) < 2:
+        return 0.0
+    bigrams = Counter(zip(labels, labels[1:]))
+    n = sum(bigrams.values())
+    entropy = -sum(c / n * math.log2(c / n) for c in bigrams.values())
+    vocab = len(set(labels))
+    max_entropy = math.log2(max(2, vocab * vocab))
+    return round(((entropy / max_entropy) + min(1.0, (vocab - 1) / 11) + non_diatonic_share) / 3, 4)
+
+
+def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str | None, downbeats: list[float],
+                      sections: list[dict], tempo_bpm: float | None, beats_per_bar: int | None) -> dict:
+    """The seed's harmonic_analysis block, plus per-chord detail. Chords: [{"start_sec", "end_sec", "label"}]."""
+    empty = {"roman_numerals": [], "functional_harmony": [], "common_patterns": [], "cadences": [],
+             "progression_complexity": 0.0, "harmonic_rhythm_changes_per_bar": None,
+             "secondary_dominants": [], "borrowed_chords": [], "chord_times_sec": []}
+    merged = _merge(chords)
+    if not merged or not key_tonic or not key_mode:
+        return empty
+    funcs = [function_of(c["label"], key_tonic, key_mode) for c in merged]
+    figures = [roman_figure(c["label"], key_tonic, key_mode, f == "secondary_dominant") for c, f in zip(merged, funcs)]
+    numerals = [_triad_numeral(f) for f in figures]
+    times = [c["start_sec"] for c in merged]
+    bar_sec = (60.0 / tempo_bpm) * (beats_per_bar or 4) if tempo_bpm else 2.0
+
+    def numeral_at(t: float) -> str | None:
+        return next((n for c, n in zip(merged, numerals) if c["start_sec"] - 0.15 <= t < c["end_sec"]), None)
+
+    patterns = find_patterns(numerals, times) + circle_of_fifths_runs(merged)
+    if downbeats and is_twelve_bar_blues(merged, downbeats, numeral_at):
+        patterns.append({"pattern": "12-bar blues", "count": 1, "times_sec": []})
+    phrase_ends = [s["end_sec"] for s in sections[:-1]] + ([merged[-1]["end_sec"]] if merged else [])
+    non_diatonic = [f not in ("tonic", "tonic_substitute", "subdominant", "dominant", "subtonic") for f in funcs]
+    duration = merged[-1]["end_sec"] - merged[0]["start_sec"]
+    return {
+        "roman_numerals": figures,
+        "functional_harmony": funcs,
+        "common_patterns": patterns,
+        "cadences": cadences(merged, key_tonic, key_mode, downbeats, phrase_ends, bar_sec),
+        "progression_complexity": complexity([c["label"] for c in merged], sum(non_diatonic) / len(merged)),
+        "harmonic_rhythm_changes_per_bar": round((len(merged) - 1) / max(duration / bar_sec, 1e-9), 3),
+        "secondary_dominants": [{"figure": f, "time_sec": round(t, 2)} for f, fn, t in zip(figures, funcs, times) if fn == "secondary_dominant"],
+        "borrowed_chords": [{"figure": f, "time_sec": round(t, 2)} for f, fn, t in zip(figures, funcs, times) if fn == "borrowed"],
+        "chord_times_sec": [round(t, 3) for t in times],
+    }
