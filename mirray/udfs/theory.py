@@ -62,12 +62,16 @@ def function_of(label: str, tonic: str, mode: str) -> str:
     triad = "min" if quality.startswith("min") else "maj"
     if triad in DIATONIC[mode].get(degree, ()):
         return FUNCTIONS[mode].get(degree, "chromatic")
-    # a major chord a fifth above a diatonic chord (not the tonic's own V): V/x
+    # V/x: a major chord a fifth above a diatonic chord other than the tonic. A plain triad that the
+    # parallel mode owns (I in minor, IV in minor, bVI in major) reads as borrowed first; a dominant
+    # seventh reads as applied first (its tritone points at the target).
     target = (degree + 5) % 12
-    if triad == "maj" and quality in ("maj", "7") and target != 0 and target in DIATONIC[mode]:
-        return "secondary_dominant"
+    applied = triad == "maj" and quality in ("maj", "7") and target != 0 and target in DIATONIC[mode]
     parallel = "minor" if mode == "major" else "major"
-    if triad in DIATONIC[parallel].get(degree, ()):
+    borrowed = triad in DIATONIC[parallel].get(degree, ())
+    if applied and (quality == "7" or not borrowed):
+        return "secondary_dominant"
+    if borrowed:
         return "borrowed"
     return "chromatic"
 
