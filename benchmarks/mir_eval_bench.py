@@ -159,6 +159,8 @@ def main() -> None:
             print(f"| {name} | {c / minutes:.3f} |")
     for name, c in steps.items():
         print(f"| mirray step: {name} | {c / minutes:.3f} |")
+    print(f"\nmirray theory + genre step: {steps.get('theory', 0.0) / len(songs):.3f} core-s per song (warm, mean song "
+          f"{minutes * 60 / len(songs):.0f} s)")
 
 
 if __name__ == "__main__":
