@@ -75,14 +75,17 @@ def cmd_warmup(args) -> int:
     """
     import time
 
+    from mirray.config import load_config
     from mirray.corpus.synth import render_clip
-    from mirray.udfs import audio, mir
+    from mirray.pipeline import song
 
     t0 = time.perf_counter()
-    samples, _ = render_clip(120.0, "C", "major", 6.0)
-    mono = audio.resample(audio.to_mono(samples), 44100, 22050)
-    mir.tempo_and_beats(mono, 22050)
-    mir.estimate_key(mono, 22050)
+    samples, _ = render_clip(120.0, "C", "major", 12.0)
+    row = song.new_row({"song_id": "warmup", "uri": "warmup", "file_size_bytes": 0, "duplicate_uris": []}, "warmup")
+    song.mir_stage(row, samples, 44100, load_config())  # every MIR step the pipeline runs, same dtypes
+    if row["error"]:
+        print(f"mirray warmup: a stage failed: {row['error']}", file=sys.stderr)
+        return 1
     print(f"mirray warmup: numba code compiled and cached in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -86,7 +86,6 @@ def genre_analysis(features: dict, tag_genre: str | None, model=None, tag_weight
 
 def features_for_genre(row: dict, harmonic: dict, rhythmic: dict) -> dict:
     labels = [c["label"] for c in row.get("chords") or [] if c["label"] != "N"]
-    figures = harmonic.get("roman_numerals") or []
     pats = {p["pattern"] for p in harmonic.get("common_patterns") or []}
     return {
         "tempo_bpm": row.get("tempo_bpm"), "tempo_confidence": row.get("tempo_confidence"),
@@ -98,5 +97,4 @@ def features_for_genre(row: dict, harmonic: dict, rhythmic: dict) -> dict:
         "progression_complexity": harmonic.get("progression_complexity") or 0.0,
         "twelve_bar": "12-bar blues" in pats,
         "pop_progression": bool(pats & {"I-V-vi-IV", "vi-IV-I-V", "I-vi-IV-V"}),
-        "n_figures": len(figures),
     }
