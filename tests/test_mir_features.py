@@ -122,3 +122,15 @@ def test_odd_inputs_give_sane_values(name, samples, sr):
         assert {c["label"] for c in row["chords"]} == {"N"}
     if name == "mono":
         assert row["key"] == "G major"
+
+
+def test_key_segments_follow_a_modulation():
+    first, _ = render_clip(110.0, "C", "major", 40.0, seed=1, progression="pop")
+    second, _ = render_clip(110.0, "E", "major", 40.0, seed=2, progression="pop")
+    row = _analyse(np.concatenate([first, second]))
+    keys = [(s["key"], s["start_sec"]) for s in row["key_segments"]]
+    assert [k for k, _ in keys] == ["C major", "E major"] and abs(keys[1][1] - 40.0) <= 4.0
+    mods = row["music_theory"]["harmonic_analysis"]["modulations"]
+    assert len(mods) == 1 and (mods[0]["from_key"], mods[0]["to_key"]) == ("C major", "E major")
+    steady = _analyse(np.concatenate([first, first]))
+    assert [s["key"] for s in steady["key_segments"]] == ["C major"]

@@ -54,6 +54,8 @@ FEATURES = pa.schema([
     ("key_mode", pa.string()),                # major | minor
     ("key_confidence", pa.float32()),         # correlation with the key profile, 0..1
     ("tuning_cents", pa.float32()),           # offset from A440 equal temperament
+    ("key_segments", pa.list_(pa.struct([     # where the key holds; several when it modulates
+        ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("key", pa.string())]))),
     ("chords", pa.list_(pa.struct([           # beat-aligned, Harte labels ("A:min7", "N"), merged
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
     ("downbeat_times_sec", pa.list_(pa.float32())),
@@ -75,6 +77,7 @@ FEATURES = pa.schema([
             ("harmonic_rhythm_changes_per_bar", pa.float32()),
             ("secondary_dominants", pa.list_(pa.struct([("figure", pa.string()), ("time_sec", pa.float32())]))),
             ("borrowed_chords", pa.list_(pa.struct([("figure", pa.string()), ("time_sec", pa.float32())]))),
+            ("modulations", pa.list_(pa.struct([("time_sec", pa.float32()), ("from_key", pa.string()), ("to_key", pa.string())]))),
         ])),
         ("rhythmic_analysis", pa.struct([
             ("syncopation_index", pa.float32()),                # Longuet-Higgins & Lee, 0..1

@@ -96,6 +96,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
             row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr,
                                                    mir_cfg["chord_vocabulary"], mir_cfg["chord_self_transition"])
             row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], row["chords"], mir_cfg["key_chord_weight"]))
+            row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], len(mono) / mir_sr,
+                                                   mir_cfg["key_profile"], mir_cfg["key_chord_weight"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = librosa.util.sync(chroma, beat_frames, aggregate=np.median, pad=False)  # beat i → i+1
@@ -138,7 +140,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
 def _theory(row: dict, onset_env: np.ndarray, beat_frames: np.ndarray, theory_cfg: dict) -> dict:
     harmonic = theory.harmonic_analysis(row.get("chords") or [], row.get("key_tonic"), row.get("key_mode"),
                                         row.get("downbeat_times_sec") or [], row.get("sections") or [],
-                                        row.get("tempo_bpm"), row.get("beats_per_bar"))
+                                        row.get("tempo_bpm"), row.get("beats_per_bar"), row.get("key_segments") or [])
     accents = onset_env[np.minimum(beat_frames, len(onset_env) - 1)] if len(beat_frames) else np.zeros(0)
     rhythmic = rhythm.rhythmic_analysis(row.get("onset_times_sec") or [], row.get("beat_times_sec") or [],
                                         row.get("downbeat_times_sec") or [], row.get("beats_per_bar"),

@@ -155,3 +155,58 @@ def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str 
     """Global key of mono audio from tuning-corrected CQT chroma, plus the tuning offset in cents."""
     chroma, tuning_cents = chroma_features(y, sr_hz, hop_length)
     return {**key_from_chroma(chroma.mean(axis=1), profile), "tuning_cents": tuning_cents}
+
+
+def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict], chord_weight: float) -> np.ndarray:
+    """(24,) scores, majors then minors by tonic: profile correlation + chord_weight × diatonic share."""
+    out = np.full(24, -1.0)
+    if not np.isfinite(chroma_mean).all() or np.std(chroma_mean) == 0:
+        return out
+    for m, (mode, prof) in enumerate(zip(("major", "minor"), KEY_PROFILES[profile])):
+        for tonic in range(12):
+            r = np.corrcoef(chroma_mean, np.roll(np.asarray(prof), tonic))[0, 1]
+            out[m * 12 + tonic] = r + (chord_weight * diatonic_share(chords, tonic, mode) if chords else 0.0)
+    return out
+
+
+def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,
+                 profile: str = "krumhansl", chord_weight: float = 1.0, window_sec: float = 16.0,
+                 hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0) -> list[dict]:
+    """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
+
+    Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
+    ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation).
+    """
+    import librosa
+
+    if duration_sec <= window_sec or chroma.shape[1] < 2:
+        return []
+    starts = np.arange(0.0, max(duration_sec - window_sec, 0.0) + 1e-9, hop_sec)
+    scores = []
+    for s in starts:
+        sel = (frame_times_sec >= s) & (frame_times_sec < s + window_sec)
+        win_chords = [c for c in chords if c["end_sec"] > s and c["start_sec"] < s + window_sec]
+        scores.append(_key_scores(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, win_chords, chord_weight))
+    scores = np.array(scores).T  # (24, n_windows)
+    prob = np.exp(sharpness * (scores - scores.max(axis=0)))
+    prob /= prob.sum(axis=0)
+    path = librosa.sequence.viterbi(prob, librosa.sequence.transition_loop(24, stay))
+    names = [f"{PITCH_CLASSES[i % 12]} {'major' if i < 12 else 'minor'}" for i in range(24)]
+    centres = starts + window_sec / 2
+    segs: list[dict] = []
+    for i, state in enumerate(path):
+        start = 0.0 if i == 0 else float((centres[i - 1] + centres[i]) / 2)
+        if segs and segs[-1]["key"] == names[state]:
+            continue
+        if segs:
+            segs[-1]["end_sec"] = start
+        segs.append({"start_sec": start, "end_sec": float(duration_sec), "key": names[state]})
+    merged: list[dict] = []
+    for seg in segs:  # fold short segments into the previous one
+        if merged and seg["end_sec"] - seg["start_sec"] < min_segment_sec:
+            merged[-1]["end_sec"] = seg["end_sec"]
+        elif merged and merged[-1]["key"] == seg["key"]:
+            merged[-1]["end_sec"] = seg["end_sec"]
+        else:
+            merged.append(dict(seg))
+    return merged

@@ -168,11 +168,12 @@ def complexity(labels: list[str], non_diatonic_share: float) -> float:
 
 
 def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str | None, downbeats: list[float],
-                      sections: list[dict], tempo_bpm: float | None, beats_per_bar: int | None) -> dict:
+                      sections: list[dict], tempo_bpm: float | None, beats_per_bar: int | None,
+                      key_segments: list[dict] = ()) -> dict:
     """The seed's harmonic_analysis block, plus per-chord detail. Chords: [{"start_sec", "end_sec", "label"}]."""
     empty = {"roman_numerals": [], "functional_harmony": [], "common_patterns": [], "cadences": [],
              "progression_complexity": 0.0, "harmonic_rhythm_changes_per_bar": None,
-             "secondary_dominants": [], "borrowed_chords": [], "chord_times_sec": []}
+             "secondary_dominants": [], "borrowed_chords": [], "chord_times_sec": [], "modulations": []}
     merged = _merge(chords)
     if not merged or not key_tonic or not key_mode:
         return empty
@@ -201,4 +202,6 @@ def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str |
         "secondary_dominants": [{"figure": f, "time_sec": round(t, 2)} for f, fn, t in zip(figures, funcs, times) if fn == "secondary_dominant"],
         "borrowed_chords": [{"figure": f, "time_sec": round(t, 2)} for f, fn, t in zip(figures, funcs, times) if fn == "borrowed"],
         "chord_times_sec": [round(t, 3) for t in times],
+        "modulations": [{"time_sec": round(b["start_sec"], 2), "from_key": a["key"], "to_key": b["key"]}
+                        for a, b in zip(key_segments, key_segments[1:])],
     }
