@@ -49,6 +49,20 @@ def _stop(proc: subprocess.Popen, timeout_sec: float = 10) -> None:
             proc.wait()
 
 
+def _wait_for(url: str, server, timeout_sec: float, failure: str) -> None:
+    """Poll ``url`` until it answers; stop ``server`` and raise if its process dies or time runs out."""
+    deadline = time.time() + timeout_sec
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception:
+            if server.proc.poll() is not None or time.time() > deadline:
+                server.stop()
+                raise RuntimeError(failure)
+            time.sleep(0.3)
+
+
 class SeaweedS3:
     """``weed mini`` (master, volume, filer, S3) with the given admin credentials."""
 
@@ -73,16 +87,7 @@ class SeaweedS3:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
         self.log = open(self.dir / "weed.out", "wb")
         self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.endpoint_url}/healthz", timeout=1)
-                break
-            except Exception:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"SeaweedFS did not start; see {self.dir}/weed.out")
-                time.sleep(0.2)
+        _wait_for(f"{self.endpoint_url}/healthz", self, 60, f"SeaweedFS did not start; see {self.dir}/weed.out")
 
     def client(self):
         import boto3
@@ -117,16 +122,7 @@ class RayHead:
         self.log = open(self.dir / "head.out", "wb")
         # own process group: stopping it takes the raylet, GCS and dashboard down with it, nothing else
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.dashboard_url}/api/version", timeout=1)
-                break
-            except Exception:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"Ray head did not start; see {self.dir}/head.out")
-                time.sleep(0.5)
+        _wait_for(f"{self.dashboard_url}/api/version", self, 90, f"Ray head did not start; see {self.dir}/head.out")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -100,8 +100,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                                                    mir_cfg["key_profile"], mir_cfg["key_chord_weight"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
-                spans = librosa.util.sync(chroma, beat_frames, aggregate=np.median, pad=False)  # beat i → i+1
-                spans = np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))))[:, :len(beat_frames)]
+                spans = _per_beat(chroma, beat_frames)
                 low = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmax=200, n_mels=24)
                 evidence = meter.beat_evidence(spans, low[np.minimum(beat_frames, len(low) - 1)])
                 row.update(meter.downbeats(row["beat_times_sec"], evidence))
@@ -120,6 +119,14 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
         pass
 
 
+def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
+    """Median of ``features`` (dims, frames) from each beat to the next, shape (dims, n_beats)."""
+    import librosa
+
+    spans = librosa.util.sync(features, beat_frames, aggregate=np.median, pad=False)
+    return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
+
+
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, beat_frames: np.ndarray) -> list[dict]:
     import librosa
 
@@ -127,13 +134,10 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     if len(beat_frames) < 2:
         return [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
 
-    def per_beat(features: np.ndarray) -> np.ndarray:  # span from each beat to the next
-        spans = librosa.util.sync(features, beat_frames, aggregate=np.median, pad=False)
-        return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
-
     mfcc = librosa.feature.mfcc(y=mono, sr=sr_hz, hop_length=hop, n_mfcc=14)[1:]  # timbre without overall level
     rms = librosa.feature.rms(y=mono, hop_length=hop)
-    return sections.estimate_sections(row["beat_times_sec"], per_beat(chroma), per_beat(mfcc), per_beat(rms)[0],
+    return sections.estimate_sections(row["beat_times_sec"], _per_beat(chroma, beat_frames), _per_beat(mfcc, beat_frames),
+                                      _per_beat(rms, beat_frames)[0],
                                       row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"))
 
 

@@ -115,17 +115,11 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     pitch-class counts alone confuse a key with its dominant when sevenths (ii7–V7–Imaj7) pile up
     the dominant's notes, while the chords' functions do not.
     """
-    major, minor = (np.asarray(p, dtype=np.float64) for p in KEY_PROFILES[profile])
-    chroma = np.asarray(chroma_mean, dtype=np.float64)
-    if not np.isfinite(chroma).all() or chroma.std() == 0:
+    correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
+    if correlation is None:
         return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
-    scores = []
-    for mode, prof in (("major", major), ("minor", minor)):
-        for tonic in range(12):
-            r = np.corrcoef(chroma, np.roll(prof, tonic))[0, 1]
-            bonus = chord_weight * diatonic_share(chords, tonic, mode) if chords else 0.0
-            scores.append((r + bonus, r, tonic, mode))
-    _, r, tonic, mode = max(scores)
+    best = int(np.argmax(correlation + bonus))
+    r, tonic, mode = correlation[best], best % 12, ("major", "minor")[best // 12]
     return {
         "key": f"{PITCH_CLASSES[tonic]} {mode}",
         "key_tonic": PITCH_CLASSES[tonic],
@@ -157,16 +151,19 @@ def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str 
     return {**key_from_chroma(chroma.mean(axis=1), profile), "tuning_cents": tuning_cents}
 
 
-def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict], chord_weight: float) -> np.ndarray:
-    """(24,) scores, majors then minors by tonic: profile correlation + chord_weight × diatonic share."""
-    out = np.full(24, -1.0)
+def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict] | None, chord_weight: float):
+    """(correlation, chord bonus) for the 24 keys, majors then minors by tonic; (None, None) for a flat chroma.
+
+    correlation: Pearson r with the rotated profile; bonus: chord_weight × share of chord time diatonic to the key.
+    """
     if not np.isfinite(chroma_mean).all() or np.std(chroma_mean) == 0:
-        return out
+        return None, None
+    correlation, bonus = np.zeros(24), np.zeros(24)
     for m, (mode, prof) in enumerate(zip(("major", "minor"), KEY_PROFILES[profile])):
         for tonic in range(12):
-            r = np.corrcoef(chroma_mean, np.roll(np.asarray(prof), tonic))[0, 1]
-            out[m * 12 + tonic] = r + (chord_weight * diatonic_share(chords, tonic, mode) if chords else 0.0)
-    return out
+            correlation[m * 12 + tonic] = np.corrcoef(chroma_mean, np.roll(np.asarray(prof, dtype=np.float64), tonic))[0, 1]
+            bonus[m * 12 + tonic] = chord_weight * diatonic_share(chords, tonic, mode) if chords else 0.0
+    return correlation, bonus
 
 
 def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,
@@ -186,7 +183,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     for s in starts:
         sel = (frame_times_sec >= s) & (frame_times_sec < s + window_sec)
         win_chords = [c for c in chords if c["end_sec"] > s and c["start_sec"] < s + window_sec]
-        scores.append(_key_scores(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, win_chords, chord_weight))
+        correlation, bonus = _key_scores(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, win_chords, chord_weight)
+        scores.append(np.full(24, -1.0) if correlation is None else correlation + bonus)
     scores = np.array(scores).T  # (24, n_windows)
     prob = np.exp(sharpness * (scores - scores.max(axis=0)))
     prob /= prob.sum(axis=0)
