@@ -46,6 +46,19 @@ def corpus(n: int, song_sec: float, folder: Path) -> list[dict]:
     return songs
 
 
+def gm_corpus(n: int, folder: Path) -> list[dict]:
+    """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs)."""
+    from mirray.corpus.gm_songs import benchmark_specs, render
+
+    songs = []
+    for i, spec in enumerate(benchmark_specs(n)):
+        stems, truth = render(spec)
+        mix = sum(stems.values())
+        path = write_mp3(folder / f"gm{i:03d}.mp3", mix, 44100, {"title": f"gm song {i}"})
+        songs.append({**truth, "path": path, "duration_sec": mix.shape[0] / 44100, "spec": spec})
+    return songs
+
+
 def mirray_run(path: Path, cfg: dict) -> tuple[dict, float]:
     data = path.read_bytes()
     cpu0 = time.process_time()
@@ -119,11 +132,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
     p.add_argument("--song-sec", type=float, default=90.0, help="length of the songs without a form")
+    p.add_argument("--corpus", choices=("gm", "synth"), default="gm",
+                   help="gm: General MIDI instruments via fluidsynth (needs fluidsynth + a GM soundfont); synth: numpy synthesis")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     args = p.parse_args()
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-bench-"))
-    songs = corpus(args.songs, args.song_sec, folder)
+    songs = gm_corpus(args.songs, folder) if args.corpus == "gm" else corpus(args.songs, args.song_sec, folder)
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
     results = {"mirray": [], "essentia": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
@@ -144,7 +159,7 @@ def main() -> None:
     minutes = sum(s["duration_sec"] for s in songs) / 60
     metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths",
                "sections_hr0.5_f", "sections_hr3_f"]
-    print(f"\nMIR accuracy on {len(songs)} generated songs, {minutes:.0f} audio minutes (mir_eval; key = MIREX weighted score;"
+    print(f"\nMIR accuracy on {len(songs)} generated songs ({args.corpus} corpus), {minutes:.0f} audio minutes (mir_eval; key = MIREX weighted score;"
           " sections on the songs with a form)")
     print("| system | " + " | ".join(metrics) + " |")
     print("|---|" + "---:|" * len(metrics))

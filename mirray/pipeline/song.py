@@ -88,21 +88,25 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
             mono = audio.resample(audio.to_mono(samples), sr_hz, mir_sr)
         with step(row, "mir_beats"):
             onset_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop)
-            row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env))
+            low_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmax=200, n_mels=24)
+            row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env, low_env))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
             chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
+            # chords → key (chord functions settle the key) → chords again with that key as a prior
+            first = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr, "majmin",
+                                           mir_cfg["chord_self_transition"])
+            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"]))
             row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr,
-                                                   mir_cfg["chord_vocabulary"], mir_cfg["chord_self_transition"])
-            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], row["chords"], mir_cfg["key_chord_weight"]))
+                                                   mir_cfg["chord_vocabulary"], mir_cfg["chord_self_transition"],
+                                                   key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], len(mono) / mir_sr,
                                                    mir_cfg["key_profile"], mir_cfg["key_chord_weight"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(chroma, beat_frames)
-                low = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmax=200, n_mels=24)
-                evidence = meter.beat_evidence(spans, low[np.minimum(beat_frames, len(low) - 1)])
+                evidence = meter.beat_evidence(spans, low_env[np.minimum(beat_frames, len(low_env) - 1)])
                 row.update(meter.downbeats(row["beat_times_sec"], evidence))
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields

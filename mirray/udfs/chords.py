@@ -17,7 +17,7 @@ VOCABULARIES = {"majmin": ("maj", "min"), "sevenths": ("maj", "min", "7", "maj7"
 HARMONIC_PCS = (0, 0, 7, 0, 4, 7)
 
 
-def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.3) -> tuple[list[str], np.ndarray]:
+def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6) -> tuple[list[str], np.ndarray]:
     """Labels (root:quality for every root, then "N") and unit-norm 12-bin templates, shape (n_chords, 12).
 
     Each chord tone brings its harmonics (weights ``harmonic_decay``**(h-1)), as real tones do in a
@@ -70,14 +70,34 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
     return segments
 
 
+def diatonic_bonus(labels: list[str], key: str | None, bonus: float) -> np.ndarray:
+    """``bonus`` for each label whose triad belongs to ``key`` ("A minor"), 0 elsewhere (and for "N")."""
+    from mirray.udfs.mir import DIATONIC, pitch_class
+
+    out = np.zeros(len(labels))
+    if not key or not bonus:
+        return out
+    tonic_name, mode = key.split()
+    tonic = pitch_class(tonic_name)
+    for i, label in enumerate(labels):
+        if label != "N":
+            root, quality = label.split(":")
+            out[i] = bonus if quality in DIATONIC[mode].get((pitch_class(root) - tonic) % 12, ()) else 0.0
+    return out
+
+
 def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames: np.ndarray, duration_sec: float,
-                    vocabulary: str = "sevenths", self_transition: float = 0.85, sharpness: float = 20.0) -> list[dict]:
+                    vocabulary: str = "sevenths", self_transition: float = 0.9, sharpness: float = 40.0,
+                    key: str | None = None, key_bonus: float = 0.02) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
     a softmax of ``sharpness``; a Viterbi pass with a ``self_transition`` loop keeps chords from
-    flickering. Spans of (near) silence are "N". For the sevenths vocabulary a second pass extends
-    triads whose seventh stands out (``add_sevenths``). Returns [{"start_sec", "end_sec", "label"}], merged.
+    flickering. With a ``key``, chords diatonic to it gain ``key_bonus`` of similarity: a small prior
+    (most chords in a song are diatonic) that settles near-ties a melody note or a seventh creates,
+    not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
+    silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
+    (``add_sevenths``). Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     import librosa
 
@@ -92,7 +112,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     norms = np.linalg.norm(sync, axis=0)
     unit = sync / np.maximum(norms, 1e-9)
     sim = templates @ unit  # (n_chords, n_spans)
-    sim[-1] = 0.6  # "N" wins only where nothing fits (noise, drums only)
+    sim[-1] = 0.0  # "N" only for silence: a chord-less span is likelier a melody note over a held chord
+    sim += diatonic_bonus(labels, key, key_bonus)[:, None]
     silent = (norms < 1e-6) | (energy < 1e-6 * max(energy.max(), 1e-12))
     sim[:, silent] = 0.0
     sim[-1, silent] = 1.0

@@ -11,17 +11,29 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-def beat_evidence(beat_chroma: np.ndarray, low_onset_at_beats: np.ndarray) -> np.ndarray:
-    """Per-beat downbeat evidence: z(chord-change novelty) + 0.5 z(bass onset).
-
-    ``beat_chroma``: (12, n_beats), the chroma from each beat to the next; novelty of beat i is the
-    cosine distance to the span before it.
-    """
+def harmonic_novelty(beat_chroma: np.ndarray, context_beats: int = 2) -> np.ndarray:
+    """Per-beat harmonic change: cosine distance between the mean chroma of the ``context_beats`` beats
+    before beat i and of those from beat i on. Two-beat context: arpeggiated or walking parts change
+    pitch classes every beat while the chord holds for the bar."""
     unit = beat_chroma / np.maximum(np.linalg.norm(beat_chroma, axis=0), 1e-9)
-    novelty = np.zeros(unit.shape[1])
-    novelty[1:] = 1.0 - np.sum(unit[:, 1:] * unit[:, :-1], axis=0)
-    novelty[0] = novelty[1:].mean() if len(novelty) > 1 else 0.0  # no span before the first beat: neutral
-    return _z(novelty) + 0.5 * _z(np.asarray(low_onset_at_beats, dtype=float))
+    n = unit.shape[1]
+    csum = np.concatenate([np.zeros((12, 1)), np.cumsum(unit, axis=1)], axis=1)
+    novelty = np.zeros(n)
+    for i in range(1, n):
+        before = csum[:, i] - csum[:, max(0, i - context_beats)]
+        after = csum[:, min(n, i + context_beats)] - csum[:, i]
+        denom = np.linalg.norm(before) * np.linalg.norm(after)
+        novelty[i] = 1.0 - before @ after / denom if denom > 0 else 0.0
+    novelty[0] = novelty[1:].mean() if n > 1 else 0.0  # no span before the first beat: neutral
+    return novelty
+
+
+def beat_evidence(beat_chroma: np.ndarray, low_onset_at_beats: np.ndarray) -> np.ndarray:
+    """Per-beat downbeat evidence: z(harmonic change) + 0.5 z(bass onset).
+
+    ``beat_chroma``: (12, n_beats), the chroma from each beat to the next.
+    """
+    return _z(harmonic_novelty(beat_chroma)) + 0.5 * _z(np.asarray(low_onset_at_beats, dtype=float))
 
 
 def downbeats(beat_times_sec: list[float], evidence: np.ndarray, meters: tuple[int, ...] = (3, 4)) -> dict:

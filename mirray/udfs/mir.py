@@ -47,11 +47,15 @@ def _fit_tempo_from_beats(beat_times_sec: np.ndarray) -> float | None:
 
 def tempo_and_beats(
     y: np.ndarray, sr_hz: int, hop_length: int = 512, tempo_min_bpm: float = 60, tempo_max_bpm: float = 200,
-    onset_env: np.ndarray | None = None,
+    onset_env: np.ndarray | None = None, low_env: np.ndarray | None = None,
 ) -> dict:
     """Global tempo (BPM), beat times (s) and onset times (s) of mono audio ``y`` (shape (n,)), via
-    librosa's dynamic-programming tracker. ``onset_env``: librosa onset strength, if already computed."""
+    librosa's dynamic-programming tracker. ``onset_env``: librosa onset strength, if already computed;
+    ``low_env``: the low band's (kick, bass) onset strength at the same hop, which puts a grid that
+    locked onto the off-beats back on the beat. Beats are then moved onto the attacks (``beat_refine``)."""
     import librosa
+
+    from mirray.udfs import beat_refine
 
     if onset_env is None:
         onset_env = librosa.onset.onset_strength(y=y, sr=sr_hz, hop_length=hop_length)
@@ -63,6 +67,12 @@ def tempo_and_beats(
         onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time"
     )
     beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
+    if low_env is not None:
+        beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
+    # beats and onsets come from the same coarse envelope, so they share its lag
+    lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
+    beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
+    onset_times = np.maximum(np.asarray(onset_times) + lag_sec, 0.0)
     tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or float(np.atleast_1d(tempo_dp)[0]) or None
     if tempo_bpm:
         while tempo_bpm < tempo_min_bpm:
