@@ -6,7 +6,7 @@ from mirray.config import load_config
 from mirray.pipeline import schema
 from mirray.pipeline.song import process_song
 
-SONG_STAGES = ["metadata", "decode", "resample", "mir_beats", "mir_tonal", "mir_meter", "mir_sections", "theory", "loudness", "quality"]
+SONG_STAGES = ["metadata", "decode", "resample", "mir_beats", "mir_tonal", "mir_meter", "mir_sections", "mir_key", "theory", "loudness", "quality"]
 
 
 def test_defaults_and_overrides(tmp_path):

@@ -78,8 +78,8 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
 
 
 def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
-    """resample → beats/tempo/onsets → chroma, key, chords → downbeats/meter → sections → theory (harmony,
-    rhythm, genre) → loudness → quality flags."""
+    """resample → beats/tempo/onsets → chroma, first chords → downbeats/meter → sections → key, chords, key
+    segments → theory (harmony, rhythm, genre) → loudness → quality flags."""
     import librosa
 
     mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
@@ -94,15 +94,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
         with step(row, "mir_tonal"):
             chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
-            # chords → key (chord functions settle the key) → chords again with that key as a prior
-            first = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr, "majmin",
-                                           mir_cfg["chord_self_transition"])
-            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"]))
-            row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, len(mono) / mir_sr,
-                                                   mir_cfg["chord_vocabulary"], mir_cfg["chord_self_transition"],
-                                                   key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
-            row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], len(mono) / mir_sr,
-                                                   mir_cfg["key_profile"], mir_cfg["key_chord_weight"])
+            duration_sec = len(mono) / mir_sr
+            first = chords.estimate_chords(chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(chroma, beat_frames)
@@ -112,6 +105,14 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, beat_frames)
+        with step(row, "mir_key"):
+            # first-pass chords and section starts settle the key; then chords again with that key as a prior
+            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
+                                           [s["start_sec"] for s in row["sections"]], mir_cfg["key_section_start_weight"]))
+            row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
+                                                   mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
+            row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec,
+                                                   mir_cfg["key_profile"], mir_cfg["key_chord_weight"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, onset_env, beat_frames, cfg["theory"])
         with step(row, "loudness"):

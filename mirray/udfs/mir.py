@@ -63,12 +63,13 @@ def tempo_and_beats(
         return {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": [], "onset_times_sec": []}
     # delta 0.2 (librosa: 0.07) drops the weak echo onsets a decaying kick leaves ~0.1 s after itself
     onset_times = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", delta=0.2)
-    tempo_dp, beat_times_sec = librosa.beat.beat_track(
-        onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time"
-    )
+    tempo_coarse = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length))[0])
+    tempo_dp = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
+    _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", bpm=tempo_dp)
     beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
     if low_env is not None:
         beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
+    beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_dp)
     # beats and onsets come from the same coarse envelope, so they share its lag
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
@@ -116,18 +117,38 @@ def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
     return inside / total if total else 0.0
 
 
+def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mode: str) -> float:
+    """Share of the section starts whose chord is the key's tonic triad (I in major, i in minor)."""
+    hits = n = 0
+    for t in starts_sec:
+        label = next((c["label"] for c in chords if c["start_sec"] <= t + 0.05 < c["end_sec"]), "N")
+        if label == "N":
+            continue
+        root, quality = label.split(":")
+        n += 1
+        hits += pitch_class(root) == tonic and _TRIAD_OF.get(quality) == ("maj" if mode == "major" else "min")
+    return hits / n if n else 0.0
+
+
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
-                    chord_weight: float = 0.5) -> dict:
+                    chord_weight: float = 0.5, section_starts_sec: list[float] | None = None,
+                    section_start_weight: float = 0.1) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is that best correlation clipped to [0, 1] (Krumhansl's key strength).
     With ``chords``, each key's score adds ``chord_weight`` × the share of chord time diatonic to it:
     pitch-class counts alone confuse a key with its dominant when sevenths (ii7–V7–Imaj7) pile up
-    the dominant's notes, while the chords' functions do not.
+    the dominant's notes, while the chords' functions do not. With ``section_starts_sec`` too, it adds
+    ``section_start_weight`` × the share of sections that start on the key's tonic chord: a key and its
+    relative minor (or a mixolydian I–bVII–IV song and the key a fourth up) share their notes, and
+    where phrases begin tells them apart.
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
         return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
+    if chords and section_starts_sec and section_start_weight:
+        bonus = bonus + section_start_weight * np.array(
+            [tonic_at_starts(chords, section_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
     best = int(np.argmax(correlation + bonus))
     r, tonic, mode = correlation[best], best % 12, ("major", "minor")[best // 12]
     return {
