@@ -99,8 +99,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(chroma, beat_frames)
-                evidence = meter.beat_evidence(spans, low_env[np.minimum(beat_frames, len(low_env) - 1)])
-                row.update(meter.downbeats(row["beat_times_sec"], evidence))
+                low_at_beats = low_env[np.minimum(beat_frames, len(low_env) - 1)]
+                row.update(meter.downbeats(row["beat_times_sec"], meter.beat_evidence(spans, low_at_beats, 1) + meter.beat_evidence(spans, low_at_beats, 2),
+                                           phase_evidence=meter.beat_evidence(spans, low_at_beats, 2)))
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
