@@ -30,6 +30,24 @@ def novelty(features: np.ndarray, half_width: int) -> np.ndarray:
     return np.maximum(out, 0)
 
 
+def structure_novelty(features: np.ndarray, beats_per_bar: int, k_frac: float = 0.1, smooth_bars: float = 2.0) -> np.ndarray:
+    """Change in repetition structure (Serrà et al. 2014, "structure features"): rows of the time-lag
+    recurrence matrix, smoothed over ``smooth_bars`` bars, and the distance between consecutive rows.
+
+    Peaks where what the music repeats changes, e.g. between two verses with the same texture (AABA),
+    which a local-contrast (Foote) novelty misses. Returns (n_beats,), >= 0.
+    """
+    import librosa
+    import scipy.ndimage as ndi
+
+    n = features.shape[1]
+    rec = librosa.segment.recurrence_matrix(features, width=2 * beats_per_bar, k=max(2, int(k_frac * n)), sym=True, mode="affinity")
+    lag = ndi.gaussian_filter(librosa.segment.recurrence_to_lag(rec, pad=False), sigma=(smooth_bars * beats_per_bar / 2, 0.5))
+    out = np.zeros(n)
+    out[1:] = np.linalg.norm(np.diff(lag, axis=1), axis=0)
+    return out
+
+
 def _labels(seg_features: list[np.ndarray], seg_rms: list[float], n_bars: list[float], same_max: float) -> list[str]:
     """Functional labels from repetition: clusters of similar segments (cosine distance <= same_max)."""
     from scipy.cluster.hierarchy import fcluster, linkage
@@ -64,11 +82,12 @@ def _labels(seg_features: list[np.ndarray], seg_rms: list[float], n_bars: list[f
 
 def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat_timbre: np.ndarray, beat_rms: np.ndarray,
                       downbeat_times_sec: list[float], duration_sec: float, beats_per_bar: int | None = 4,
-                      min_bars: int = 4, same_max: float = 0.12) -> list[dict]:
+                      min_bars: int = 4, same_max: float = 0.12, structure_weight: float = 0.4) -> list[dict]:
     """[{"start_sec", "end_sec", "label"}] covering the song. Per-beat inputs are (dims, n_beats):
     chroma (12), timbre (e.g. MFCC without c0) and RMS (n_beats,).
 
-    Boundaries: novelty peaks at least ``min_bars`` bars apart, snapped to the nearest downbeat.
+    Boundaries: peaks of local-contrast novelty plus ``structure_weight`` × repetition-structure
+    novelty, at least ``min_bars`` bars apart, snapped to the nearest downbeat.
     """
     beats = np.asarray(beat_times_sec, dtype=float)
     bpb = beats_per_bar or 4
@@ -78,7 +97,8 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
     rms = np.asarray(beat_rms, dtype=float)
     feats = np.vstack([_zscore_rows(beat_chroma), _zscore_rows(beat_timbre), 3 * _zscore_rows(np.log(rms[None] + 1e-6))])
     feats = _smooth(feats, bpb)  # bar-level texture, not beat-to-beat detail
-    nov = novelty(feats, half_width=2 * bpb)
+    foote, structure = novelty(feats, half_width=2 * bpb), structure_novelty(feats, bpb)
+    nov = foote / max(foote.max(), 1e-9) + structure_weight * structure / max(structure.max(), 1e-9)
     min_gap = min_bars * bpb
     # gaps in seconds, not beats: the tracker may find few beats where drums are absent (intros)
     min_gap_sec = min_gap * float(np.median(np.diff(beats)))
