@@ -66,3 +66,23 @@ def test_mir_on_a_rendered_gm_clip(spec):
     est_iv = np.array([[c["start_sec"], c["end_sec"]] for c in row["chords"]])
     majmin = mir_eval.chord.evaluate(ref_iv, [c[2] for c in truth["chords"]], est_iv, [c["label"] for c in row["chords"]])["majmin"]
     assert majmin >= 0.6, majmin
+
+
+def test_genre_styled_songs_carry_their_conventions():
+    from mirray.corpus.gm_genres import GENRES, genre_specs
+    from mirray.udfs import theory
+
+    specs = genre_specs(1)
+    assert [s.genre for s in specs] == list(GENRES)
+    for spec in specs:
+        parts, truth = compose(spec)
+        lo, hi = GENRES[spec.genre][1]
+        assert lo <= spec.tempo_bpm <= hi
+        assert bool(parts["drums"].notes) == (spec.genre != "classical")
+        assert bool(parts["vocals"].notes) == GENRES[spec.genre][-1]
+        if spec.genre == "blues":  # the true chords, analysed symbolically, are a 12-bar blues
+            chords = [{"start_sec": a, "end_sec": b, "label": lab} for a, b, lab in truth["chords"]]
+            tonic, mode = truth["key"].split()
+            h = theory.harmonic_analysis(chords, tonic, mode, truth["downbeat_times_sec"], [], spec.tempo_bpm, 4)
+            assert any(p["pattern"] == "12-bar blues" for p in h["common_patterns"])
+            assert spec.swing_ratio == 2.0 and truth["chords"][4][2].endswith(":7")

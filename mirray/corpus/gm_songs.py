@@ -53,6 +53,13 @@ FORMS = {
              ("verse", 8, "verse", ("drums", "bass", "other", "vocals")), ("outro", 4, "verse", ("bass", "other"))),
 }
 
+FORMS["blues"] = (("intro", 4, "turnaround", ("drums", "bass", "other")),
+                  *(("verse", 12, "verse", ("drums", "bass", "other", "vocals")),) * 2,
+                  ("instrumental", 12, "verse", ("drums", "bass", "other", "lead")),
+                  ("verse", 12, "verse", ("drums", "bass", "other", "vocals")), ("outro", 4, "turnaround", ("drums", "bass", "other")))
+FORMS["chorale"] = tuple((lab, 8, fam, ("bass", "other", "vocals")) for lab, fam in
+                         (("verse", "verse"), ("verse", "verse"), ("chorus", "chorus"), ("verse", "verse"), ("chorus", "chorus")))
+
 # GM programs (0-based): chords, bass, voice, lead.
 CHORD_PROGRAMS = (0, 4, 16, 24, 25, 27, 48, 89, 61)
 BASS_PROGRAMS = (32, 33, 34, 38)
@@ -73,6 +80,10 @@ class SongSpec:
     seed: int = 0
     soundfont: str = SOUNDFONTS[0]
     bars: int | None = None      # cut the form after this many bars (short clips for tests)
+    progressions: tuple = ()     # ((family, (numeral, …)), …): fixed progressions instead of random ones
+    programs: tuple = ()         # ((part, GM program), …): fixed instruments instead of random ones
+    vocals: bool = True          # False: the melody is an instrument (into "other"), no vocal stem
+    genre: str | None = None     # label of a genre-styled song (gm_genres); not used when composing
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
@@ -109,10 +120,14 @@ def compose(spec: SongSpec):
     lead_in_sec = float(rng.uniform(0.1, 0.6))  # songs rarely start exactly on sample 0
     families = PROGRESSIONS[spec.mode]
     chosen = {fam: families[fam][int(rng.integers(len(families[fam])))] for fam in families}
+    chosen.update({fam: list(prog) for fam, prog in spec.progressions})
     form = FORMS[spec.form]
-    style = spec.style if bpb == 4 else "waltz"
+    if not spec.vocals:
+        form = tuple((lab, n, fam, tuple("lead" if p == "vocals" else p for p in parts)) for lab, n, fam, parts in form)
+    style = spec.style if bpb == 4 or spec.style in ("chorale", "country") else "waltz"
     programs = {"other": int(rng.choice(CHORD_PROGRAMS)), "bass": int(rng.choice(BASS_PROGRAMS)),
                 "vocals": int(rng.choice(VOICE_PROGRAMS)), "lead": int(rng.choice(LEAD_PROGRAMS))}
+    programs.update(dict(spec.programs))
     insts = {"drums": pretty_midi.Instrument(0, is_drum=True, name="drums"),
              "bass": pretty_midi.Instrument(programs["bass"], name="bass"),
              "other": pretty_midi.Instrument(programs["other"], name="chords"),
@@ -212,7 +227,7 @@ def _melody_pitch(chord_pcs: list[int], scale: list[int], choice: int, centre: i
 def _play_chord(note, t_of, bar, beat0, beats, pcs, style, parts, beat_sec, rng) -> None:
     voicing = _voicing(pcs)
     if "other" in parts:
-        if style in ("ballad", "waltz") or beats < 2:
+        if style in ("ballad", "waltz", "chorale") or beats < 2:
             for p in voicing:
                 note("other", p, t_of(bar, beat0), beats * beat_sec * 0.95, 70)
             if style == "waltz":
@@ -223,6 +238,10 @@ def _play_chord(note, t_of, bar, beat0, beats, pcs, style, parts, beat_sec, rng)
             for k in np.arange(0, beats, 0.5):  # eighth-note strum
                 for p in voicing:
                     note("other", p, t_of(bar, beat0 + k), beat_sec * 0.45, 75 if k % 1 == 0 else 60)
+        elif style == "country":  # the "chick" of boom-chick: strums on 2 and 4
+            for k in np.arange(1, beats, 2.0):
+                for p in voicing:
+                    note("other", p, t_of(bar, beat0 + k), beat_sec * 0.5, 72)
         elif style == "dance":
             for k in np.arange(0.5, beats, 1.0):  # off-beat stabs
                 for p in voicing:
@@ -242,8 +261,8 @@ def _play_chord(note, t_of, bar, beat0, beats, pcs, style, parts, beat_sec, rng)
         elif style in ("rock", "dance"):
             for k in np.arange(0, beats, 0.5):
                 note("bass", root if (k % 2) < 1 or style == "dance" else fifth, t_of(bar, beat0 + k), beat_sec * 0.4, 88)
-        elif style == "waltz":
-            note("bass", root, t_of(bar, beat0), beat_sec * 0.9, 88)
+        elif style in ("waltz", "chorale"):
+            note("bass", root, t_of(bar, beat0), beat_sec * (0.9 if style == "waltz" else beats * 0.95), 88)
         else:
             note("bass", root, t_of(bar, beat0), beat_sec * min(beats, 2) * 0.9, 88)
             if beats >= 3:

@@ -29,6 +29,7 @@ PATTERNS = {
     "I-V-IV": ["I", "V", "IV"],
 }
 TWELVE_BAR_BLUES = ["I", "I", "I", "I", "IV", "IV", "I", "I", "V", "IV", "I", "I"]
+TWELVE_BAR_VARIANTS = (TWELVE_BAR_BLUES, TWELVE_BAR_BLUES[:11] + ["V"])  # with the turnaround V in bar 12
 
 
 @lru_cache(maxsize=4096)
@@ -117,9 +118,10 @@ def circle_of_fifths_runs(chords: list[dict], min_len: int = 4) -> list[dict]:
 
 
 def is_twelve_bar_blues(chords: list[dict], downbeats: list[float], numerals_at) -> bool:
-    """True when some 12 consecutive bars follow I I I I IV IV I I V IV I I (by the chord at each downbeat)."""
+    """True when some 12 consecutive bars follow I I I I IV IV I I V IV I I (bar 12 may be the turnaround V),
+    by the chord at each downbeat. ``numerals_at`` must give plain numerals: a blues I7 is "I", not "V/IV"."""
     bars = [numerals_at(t) for t in downbeats]
-    return any(bars[i:i + 12] == TWELVE_BAR_BLUES for i in range(0, max(0, len(bars) - 11)))
+    return any(bars[i:i + 12] in TWELVE_BAR_VARIANTS for i in range(0, max(0, len(bars) - 11)))
 
 
 def cadences(chords: list[dict], tonic: str, mode: str, downbeats: list[float], phrase_ends: list[float], bar_sec: float) -> list[dict]:
@@ -183,8 +185,10 @@ def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str |
     times = [c["start_sec"] for c in merged]
     bar_sec = (60.0 / tempo_bpm) * (beats_per_bar or 4) if tempo_bpm else 2.0
 
+    plain = [_triad_numeral(roman_figure(c["label"], key_tonic, key_mode) or "") for c in merged]  # C7 in C: "I"
+
     def numeral_at(t: float) -> str | None:
-        return next((n for c, n in zip(merged, numerals) if c["start_sec"] - 0.15 <= t < c["end_sec"]), None)
+        return next((n for c, n in zip(merged, plain) if c["start_sec"] - 0.15 <= t < c["end_sec"]), None)
 
     patterns = find_patterns(numerals, times) + circle_of_fifths_runs(merged)
     if downbeats and is_twelve_bar_blues(merged, downbeats, numeral_at):

@@ -1,0 +1,122 @@
+"""Music theory from audio: roman numerals, keys and cadences on rendered General MIDI songs with known answers.
+
+Songs: mirray.corpus.gm_songs (needs fluidsynth + a GM soundfont), written as MP3 and run through every
+CPU stage. Truth: the generator's roman numerals (music21 figures in the song's key) and, for cadences,
+mirray's own cadence rules applied to the true chords, key, downbeats and sections: the cadences a
+perfect MIR front end would hand the theory stage. Scored:
+- numerals: share of time where the estimated figure equals music21's figure for the true chord in the
+  true key (exact, e.g. V7/vi), and where the triad-level numeral equals the generator's (V7 vs V equal);
+- key over time: share of time where the estimated key equals the true key;
+- cadences: precision/recall/F of (type, time within one beat) pairs, per type and over all types.
+
+    .venv/bin/python benchmarks/theory_audio_bench.py [--songs 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mirray.config import load_config
+from mirray.corpus.gm_songs import benchmark_specs, render
+from mirray.corpus.synth import write_mp3
+from mirray.pipeline import song
+from mirray.udfs import theory
+
+TYPES = ("authentic", "plagal", "deceptive", "half")
+
+
+def _at(times: list[float], values: list, t: float):
+    i = int(np.searchsorted(times, t, side="right")) - 1
+    return values[i] if i >= 0 else None
+
+
+def numeral_scores(truth: dict, harmonic: dict, step_sec: float = 0.1) -> tuple[float, float]:
+    """(exact, triad-level) agreement over time. Exact: against music21's figure for the true chord in the
+    true key (same spelling conventions as the estimate); triad level: against the generator's numeral."""
+    tonic, mode = truth["key"].split()
+    t_times = [c[0] for c in truth["chords"]]
+    ref_figs = [theory.roman_figure(lab, tonic, mode, theory.function_of(lab, tonic, mode) == "secondary_dominant")
+                for _, _, lab in truth["chords"]]
+    e_times, e_figs = harmonic["chord_times_sec"], harmonic["roman_numerals"]
+    grid = np.arange(truth["chords"][0][0], truth["chords"][-1][1], step_sec)
+    exact = triad = 0
+    for t in grid:
+        est = _at(e_times, e_figs, t)
+        exact += est is not None and _at(t_times, ref_figs, t) == est
+        triad += est is not None and theory._triad_numeral(_at(t_times, truth["roman_numerals"], t)) == theory._triad_numeral(est)
+    return exact / len(grid), triad / len(grid)
+
+
+def key_over_time(truth: dict, row: dict, step_sec: float = 0.5) -> float:
+    segs = row.get("key_segments") or [{"start_sec": 0.0, "end_sec": 1e9, "key": row.get("key")}]
+    grid = np.arange(truth["chords"][0][0], truth["chords"][-1][1], step_sec)
+    return float(np.mean([next((s["key"] for s in segs if s["start_sec"] <= t < s["end_sec"]), segs[-1]["key"]) == truth["key"]
+                          for t in grid]))
+
+
+def true_cadences(truth: dict) -> list[dict]:
+    tonic, mode = truth["key"].split()
+    chords = [{"start_sec": a, "end_sec": b, "label": lab} for a, b, lab in truth["chords"]]
+    bar_sec = 60.0 / truth["tempo_bpm"] * truth["beats_per_bar"]
+    phrase_ends = [s[1] for s in truth["sections"]]
+    return theory.cadences(theory._merge(chords), tonic, mode, truth["downbeat_times_sec"], phrase_ends, bar_sec)
+
+
+def match(ref: list[dict], est: list[dict], tol_sec: float, kind: str | None) -> tuple[int, int, int]:
+    """(hits, n_ref, n_est) for one cadence type (None: all types, the type must still agree)."""
+    ref = [c for c in ref if kind in (None, c["type"])]
+    est = [c for c in est if kind in (None, c["type"])]
+    used, hits = set(), 0
+    for r in ref:
+        for j, e in enumerate(est):
+            if j not in used and e["type"] == r["type"] and abs(e["time_sec"] - r["time_sec"]) <= tol_sec:
+                used.add(j)
+                hits += 1
+                break
+    return hits, len(ref), len(est)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--songs", type=int, default=32)
+    args = p.parse_args()
+    cfg = load_config()
+    folder = Path(tempfile.mkdtemp(prefix="mirray-theory-"))
+    exact, triad, keys = [], [], []
+    counts = {k: np.zeros(3) for k in (*TYPES, None)}
+    cpu = 0.0
+    for i, spec in enumerate(benchmark_specs(args.songs)):
+        stems, truth = render(spec)
+        path = write_mp3(folder / f"gm{i:03d}.mp3", sum(stems.values()), 44100, {"title": f"gm {i}"})
+        data = path.read_bytes()
+        row = song.process_song({"song_id": "x", "uri": str(path), "file_size_bytes": len(data), "duplicate_uris": []}, data, cfg, "bench")
+        cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
+        harmonic = row["music_theory"]["harmonic_analysis"]
+        e, t = numeral_scores(truth, harmonic)
+        exact.append(e)
+        triad.append(t)
+        keys.append(key_over_time(truth, row))
+        ref = true_cadences(truth)
+        tol = 60.0 / truth["tempo_bpm"]
+        for k in counts:
+            counts[k] += match(ref, harmonic["cadences"], tol, k)
+    print(f"\nTheory from audio on {args.songs} GM songs (mirray.corpus.gm_songs, MP3, all CPU stages)")
+    print("| measure | value |\n|---|---:|")
+    print(f"| roman numeral, exact figure (share of time) | {np.mean(exact):.3f} |")
+    print(f"| roman numeral, triad level (share of time) | {np.mean(triad):.3f} |")
+    print(f"| key over time (share of time) | {np.mean(keys):.3f} |")
+    print(f"| theory + genre step, core-s per song | {cpu / args.songs:.3f} |")
+    print("\nCadences vs the same rules on the true chords, key, downbeats and sections (type must agree; ±1 beat)")
+    print("| type | true | found | precision | recall | F |\n|---|---:|---:|---:|---:|---:|")
+    for k, (hits, n_ref, n_est) in counts.items():
+        prec, rec = hits / max(n_est, 1), hits / max(n_ref, 1)
+        f = 2 * prec * rec / max(prec + rec, 1e-9)
+        print(f"| {k or 'all'} | {int(n_ref)} | {int(n_est)} | {prec:.3f} | {rec:.3f} | {f:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
