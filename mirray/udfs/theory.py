@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from mirray.udfs.mir import DIATONIC, pitch_class
 
+# Semitones above the tonic -> the interval that names that degree (b2, 2, b3, 3, 4, #4, 5, b6, 6, b7, 7).
+DEGREE_INTERVALS = ("P1", "m2", "M2", "m3", "M3", "P4", "A4", "P5", "m6", "M6", "m7", "M7")
 INTERVALS = {"maj": ("M3", "P5"), "min": ("m3", "P5"), "7": ("M3", "P5", "m7"), "maj7": ("M3", "P5", "M7"), "min7": ("m3", "P5", "m7")}
 
 # Scale degree (semitones above the tonic) -> function, for diatonic triads.
@@ -41,7 +43,9 @@ def roman_figure(label: str, tonic: str, mode: str, secondary: bool = False) -> 
     from music21 import chord, key, pitch, roman
 
     root, quality = label.split(":")
-    bass = pitch.Pitch(root.replace("b", "-") + "3")  # spelled from the root: Ab-C-Eb, not G#-C-D#
+    # spell the root as a degree of the key (Db in Ab major, not the label's C#), then the chord from the root
+    degree = DEGREE_INTERVALS[(pitch_class(root) - pitch_class(tonic)) % 12]
+    bass = pitch.Pitch(tonic.replace("b", "-") + "3").transpose(degree)
     pitches = [bass] + [bass.transpose(iv) for iv in INTERVALS[quality]]
     return roman.romanNumeralFromChord(chord.Chord(pitches), key.Key(tonic, mode), preferSecondaryDominants=secondary).figure
 
