@@ -112,8 +112,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                                            [s["start_sec"] for s in row["sections"]], mir_cfg["key_section_start_weight"]))
             row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
-            row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec,
-                                                   mir_cfg["key_profile"], mir_cfg["key_chord_weight"])
+            row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
+                                                   mir_cfg["key_chord_weight"], section_starts_sec=[s["start_sec"] for s in row["sections"]],
+                                                   section_start_weight=mir_cfg["key_section_start_weight"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, onset_env, beat_frames, cfg["theory"])
         with step(row, "loudness"):

@@ -199,11 +199,14 @@ def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict] | None
 
 def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,
                  profile: str = "krumhansl", chord_weight: float = 1.0, window_sec: float = 16.0,
-                 hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0) -> list[dict]:
+                 hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
+                 section_starts_sec: list[float] | None = None, section_start_weight: float = 0.1) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
-    ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation).
+    ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). Each
+    segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
+    it), so a song without modulations gets the global key, not a window's guess.
     """
     import librosa
 
@@ -238,4 +241,15 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             merged[-1]["end_sec"] = seg["end_sec"]
         else:
             merged.append(dict(seg))
-    return merged
+    named: list[dict] = []
+    for seg in merged:
+        sel = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
+        inside = [c for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
+        starts = [t for t in section_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
+        seg["key"] = key_from_chroma(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, inside, chord_weight,
+                                     starts, section_start_weight)["key"] or seg["key"]
+        if named and named[-1]["key"] == seg["key"]:
+            named[-1]["end_sec"] = seg["end_sec"]
+        else:
+            named.append(seg)
+    return named
