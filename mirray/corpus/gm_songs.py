@@ -362,6 +362,6 @@ def benchmark_specs(n: int, seed: int = 2026) -> list[SongSpec]:
         style = styles[i % len(styles)]
         swing = 2.0 if style == "swing" else (1.6 if i % 7 == 1 else 1.0)
         specs.append(SongSpec(tonic=tonic, mode=mode, tempo_bpm=round(float(rng.uniform(60, 180)), 1), beats_per_bar=bpb,
-                              form=tuple(FORMS)[i % len(FORMS)], style=style, swing_ratio=swing, seed=i,
+                              form=("verse_chorus", "with_solo", "aaba")[i % 3], style=style, swing_ratio=swing, seed=i,
                               soundfont=SOUNDFONTS[int(i % 3 == 2)]))
     return specs
