@@ -50,7 +50,7 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
-                 b7_min: float = 0.2, maj7_min: float = 0.42) -> list[dict]:
+                 b7_min: float = 0.3, maj7_min: float = 0.42) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
     The maj7 bar is higher than the b7 one because a major third's 3rd harmonic lands on the maj7.
