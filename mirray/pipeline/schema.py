@@ -84,8 +84,11 @@ FEATURES = pa.schema([
             ("time_signature", pa.string()),
             ("complexity_score", pa.float32()),                 # 0..1
             ("metric_hierarchy", pa.struct([("strong_beats", pa.list_(pa.int8())), ("weak_beats", pa.list_(pa.int8())),
-                                            ("accent_by_position", pa.list_(pa.float32()))])),
+                                            ("accent_by_position", pa.list_(pa.float32())),
+                                            ("low_accent_by_position", pa.list_(pa.float32())),    # < 200 Hz: kick, bass
+                                            ("high_accent_by_position", pa.list_(pa.float32()))])),  # > 4 kHz: snare, hats
             ("swing_ratio", pa.float32()),                      # long:short eighths; 1 straight, 2 triplet swing
+            ("high_band_onset_ratio", pa.float32()),            # > 4 kHz onset strength / all bands: low without drums
         ])),
         ("genre_analysis", pa.struct([
             ("primary_genre", pa.string()),

@@ -89,6 +89,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
         with step(row, "mir_beats"):
             onset_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop)
             low_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmax=200, n_mels=24)
+            high_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmin=4000, n_mels=24)
             row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env, low_env))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
@@ -116,7 +117,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                                                    mir_cfg["key_chord_weight"], section_starts_sec=[s["start_sec"] for s in row["sections"]],
                                                    section_start_weight=mir_cfg["key_section_start_weight"])
         with step(row, "theory"):
-            row["music_theory"] = _theory(row, onset_env, beat_frames, cfg["theory"])
+            row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, cfg["theory"])
         with step(row, "loudness"):
             row.update(loudness.loudness(samples, sr_hz))
         with step(row, "quality"):
@@ -148,14 +149,18 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
                                       row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"))
 
 
-def _theory(row: dict, onset_env: np.ndarray, beat_frames: np.ndarray, theory_cfg: dict) -> dict:
+def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, theory_cfg: dict) -> dict:
+    """``envelopes``: onset strength over all bands, below 200 Hz and above 4 kHz (same hop)."""
+    onset_env, low_env, high_env = envelopes
+    at_beats = lambda env: env[np.minimum(beat_frames, len(env) - 1)] if len(beat_frames) else np.zeros(0)  # noqa: E731
     harmonic = theory.harmonic_analysis(row.get("chords") or [], row.get("key_tonic"), row.get("key_mode"),
                                         row.get("downbeat_times_sec") or [], row.get("sections") or [],
                                         row.get("tempo_bpm"), row.get("beats_per_bar"), row.get("key_segments") or [])
-    accents = onset_env[np.minimum(beat_frames, len(onset_env) - 1)] if len(beat_frames) else np.zeros(0)
+    high_ratio = float(high_env.mean() / onset_env.mean()) if onset_env.mean() > 0 else None
     rhythmic = rhythm.rhythmic_analysis(row.get("onset_times_sec") or [], row.get("beat_times_sec") or [],
                                         row.get("downbeat_times_sec") or [], row.get("beats_per_bar"),
-                                        row.get("time_signature"), accents)
+                                        row.get("time_signature"), at_beats(onset_env), at_beats(low_env), at_beats(high_env),
+                                        high_ratio)
     features = genre.features_for_genre(row, harmonic, rhythmic)
     genres = genre.genre_analysis(features, row.get("genre"), genre.load_model(theory_cfg["genre_model"]), theory_cfg["tag_weight"])
     return {"harmonic_analysis": harmonic, "rhythmic_analysis": rhythmic, "genre_analysis": genres}

@@ -44,8 +44,15 @@ class RulesGenreModel:
         vocals = f.get("has_vocals")
         steady = f.get("tempo_confidence") or 0.0
         s = dict.fromkeys(TAXONOMY, 0.1)
-        four_on_floor = len(accents) == 4 and min(accents) >= 0.8
+        low = f.get("low_accent_by_position") or []
+        high_ratio = f.get("high_band_onset_ratio")
+        # the kick on every beat: the low band is about as strong on each position (phase-free, so a
+        # misplaced downbeat does not hide it)
+        four_on_floor = len(low) == 4 and min(low) >= 0.6
         backbeat = len(accents) == 4 and accents[1] > accents[0] * 0.9 and accents[3] > accents[2] * 0.9
+        no_drums = high_ratio is not None and high_ratio < 0.7  # few onsets above 4 kHz: no hats, snare or cymbals
+        for g in ("electronic", "rock", "pop", "hip-hop"):
+            s[g] -= 0.3 * no_drums
         s["electronic"] += 0.5 * four_on_floor + 0.3 * (118 <= tempo <= 135) + 0.2 * (steady > 0.95) - 0.2 * (vocals is True)
         s["rock"] += 0.4 * backbeat + 0.2 * (100 <= tempo <= 160) + 0.1 * (sevenths < 0.2)
         s["pop"] += 0.3 * backbeat + 0.2 * (90 <= tempo <= 130) + 0.3 * (vocals is True) + 0.2 * bool(f.get("pop_progression"))
@@ -53,7 +60,7 @@ class RulesGenreModel:
         s["jazz"] += 0.5 * (sevenths > 0.5) + 0.3 * (swing > 1.4) + 0.2 * (f.get("progression_complexity", 0) > 0.5)
         s["hip-hop"] += 0.4 * (70 <= tempo <= 100) + 0.3 * (vocals is True) + 0.2 * backbeat - 0.2 * (sevenths > 0.5)
         s["country"] += 0.3 * (f.get("time_signature") == "3/4") + 0.2 * (swing > 1.2) + 0.2 * bool(f.get("pop_progression"))
-        s["classical"] += 0.5 * (steady < 0.6) + 0.3 * (vocals is False) + 0.2 * (f.get("time_signature") == "3/4")
+        s["classical"] += 0.5 * (steady < 0.6) + 0.3 * (vocals is False) + 0.2 * (f.get("time_signature") == "3/4") + 0.6 * no_drums
         s["folk"] += 0.2 * (steady < 0.8) + 0.2 * (f.get("time_signature") == "3/4")
         return s
 
@@ -92,6 +99,8 @@ def features_for_genre(row: dict, harmonic: dict, rhythmic: dict) -> dict:
         "time_signature": row.get("time_signature"), "has_vocals": row.get("has_vocals"),
         "swing_ratio": rhythmic.get("swing_ratio"),
         "accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("accent_by_position"),
+        "low_accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("low_accent_by_position"),
+        "high_band_onset_ratio": rhythmic.get("high_band_onset_ratio"),
         "seventh_share": float(np.mean([lab.split(":")[1] in ("7", "maj7", "min7") for lab in labels])) if labels else 0.0,
         "dominant7_share": float(np.mean([lab.endswith(":7") for lab in labels])) if labels else 0.0,
         "progression_complexity": harmonic.get("progression_complexity") or 0.0,

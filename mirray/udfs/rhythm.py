@@ -86,17 +86,28 @@ def swing_ratio(onset_times_sec: list[float], beat_times_sec: list[float]) -> fl
     return float(np.median(ratios)) if len(ratios) >= 4 else None
 
 
-def metric_hierarchy(accent_at_beats: np.ndarray, beat_times_sec: list[float], downbeats_sec: list[float], beats_per_bar: int) -> dict:
-    """Strong and weak beat positions (1-based) from the mean measured accent at each position in the bar."""
-    if not downbeats_sec or beats_per_bar is None or len(beat_times_sec) < beats_per_bar:
-        return {"strong_beats": [], "weak_beats": [], "accent_by_position": []}
+def by_position(values: np.ndarray, beat_times_sec: list[float], downbeats_sec: list[float], beats_per_bar: int) -> list[float]:
+    """Mean of a per-beat value at each position in the bar (position 1 = the downbeat), scaled to max 1."""
     first = int(np.argmin(np.abs(np.asarray(beat_times_sec) - downbeats_sec[0])))
-    acc = np.asarray(accent_at_beats, dtype=float)
-    by_pos = [float(acc[(np.arange(len(acc)) - first) % beats_per_bar == p].mean()) for p in range(beats_per_bar)]
-    cut = float(np.mean(by_pos))
-    strong = [p + 1 for p, a in enumerate(by_pos) if a > cut]
+    v = np.asarray(values, dtype=float)
+    pos = [float(v[(np.arange(len(v)) - first) % beats_per_bar == p].mean()) for p in range(beats_per_bar)]
+    return [round(a / max(pos), 3) if max(pos) > 0 else 0.0 for a in pos]
+
+
+def metric_hierarchy(accent_at_beats: np.ndarray, beat_times_sec: list[float], downbeats_sec: list[float], beats_per_bar: int,
+                     low_at_beats: np.ndarray | None = None, high_at_beats: np.ndarray | None = None) -> dict:
+    """Strong and weak beat positions (1-based) from the mean measured accent at each position in the bar;
+    with band-limited onset strengths, the same per position for the low band (kick, bass) and the high
+    band (snare, hats, cymbals): a four-on-the-floor kick and a backbeat snare show there."""
+    empty = {"strong_beats": [], "weak_beats": [], "accent_by_position": [], "low_accent_by_position": [], "high_accent_by_position": []}
+    if not downbeats_sec or beats_per_bar is None or len(beat_times_sec) < beats_per_bar:
+        return empty
+    acc = by_position(accent_at_beats, beat_times_sec, downbeats_sec, beats_per_bar)
+    cut = float(np.mean(acc))
+    strong = [p + 1 for p, a in enumerate(acc) if a > cut]
+    band = lambda x: by_position(x, beat_times_sec, downbeats_sec, beats_per_bar) if x is not None and len(x) else []  # noqa: E731
     return {"strong_beats": strong, "weak_beats": [p + 1 for p in range(beats_per_bar) if p + 1 not in strong],
-            "accent_by_position": [round(a / max(by_pos), 3) if max(by_pos) > 0 else 0.0 for a in by_pos]}
+            "accent_by_position": acc, "low_accent_by_position": band(low_at_beats), "high_accent_by_position": band(high_at_beats)}
 
 
 def complexity_score(bars: list[np.ndarray], syncopation: float | None) -> float | None:
@@ -112,7 +123,9 @@ def complexity_score(bars: list[np.ndarray], syncopation: float | None) -> float
 
 
 def rhythmic_analysis(onset_times_sec: list[float], beat_times_sec: list[float], downbeats_sec: list[float],
-                      beats_per_bar: int | None, time_signature: str | None, accent_at_beats: np.ndarray) -> dict:
+                      beats_per_bar: int | None, time_signature: str | None, accent_at_beats: np.ndarray,
+                      low_at_beats: np.ndarray | None = None, high_at_beats: np.ndarray | None = None,
+                      high_band_onset_ratio: float | None = None) -> dict:
     """The seed's rhythmic_analysis block (plus swing_ratio)."""
     bpb = beats_per_bar or 4
     bars = onset_grid(onset_times_sec, list(downbeats_sec), bpb) if len(downbeats_sec) >= 2 else []
@@ -121,6 +134,7 @@ def rhythmic_analysis(onset_times_sec: list[float], beat_times_sec: list[float],
         "syncopation_index": sync,
         "time_signature": time_signature,
         "complexity_score": complexity_score(bars, sync),
-        "metric_hierarchy": metric_hierarchy(accent_at_beats, beat_times_sec, list(downbeats_sec), beats_per_bar),
+        "metric_hierarchy": metric_hierarchy(accent_at_beats, beat_times_sec, list(downbeats_sec), beats_per_bar, low_at_beats, high_at_beats),
+        "high_band_onset_ratio": high_band_onset_ratio,
         "swing_ratio": swing_ratio(onset_times_sec, beat_times_sec),
     }
