@@ -21,6 +21,7 @@ from mirray.corpus.gm_genres import GENRES, genre_specs
 from mirray.corpus.gm_songs import render
 from mirray.corpus.synth import write_mp3
 from mirray.pipeline import song
+from mirray.udfs import genre
 
 
 def calibration(conf: np.ndarray, correct: np.ndarray, bins: int = 5) -> tuple[float, list[tuple[str, int, float, float]]]:
@@ -38,8 +39,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--per-genre", type=int, default=4)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--sharpness", type=float, default=None, help="override theory.genre_sharpness")
+    p.add_argument("--fit-sharpness", action="store_true",
+                   help="also print the sharpness that minimises the log loss on these songs (fit on one seed, test on another)")
     args = p.parse_args()
     cfg = load_config()
+    if args.sharpness is not None:
+        cfg["theory"]["genre_sharpness"] = args.sharpness
+    model = genre.load_model(cfg["theory"]["genre_model"])
+    raw = []
     folder = Path(tempfile.mkdtemp(prefix="mirray-genre-"))
     truth, primary, conf, top3 = [], [], [], []
     for i, spec in enumerate(genre_specs(args.per_genre, args.seed)):
@@ -47,7 +55,9 @@ def main() -> None:
         path = write_mp3(folder / f"g{i:03d}.mp3", sum(stems.values()), 44100, {"title": f"genre song {i}"})
         data = path.read_bytes()
         row = song.process_song({"song_id": "x", "uri": str(path), "file_size_bytes": len(data), "duplicate_uris": []}, data, cfg, "bench")
-        g = row["music_theory"]["genre_analysis"]
+        mt = row["music_theory"]
+        g = mt["genre_analysis"]
+        raw.append(model.predict(genre.features_for_genre(row, mt["harmonic_analysis"], mt["rhythmic_analysis"])))
         truth.append(spec.genre)
         primary.append(g["primary_genre"])
         conf.append(g["confidence"])
@@ -63,6 +73,12 @@ def main() -> None:
     print("\n| confidence bin | songs | mean confidence | accuracy |\n|---|---:|---:|---:|")
     for name, n, c, a in table:
         print(f"| {name} | {n} | {c:.3f} | {a:.3f} |")
+    if args.fit_sharpness:
+        def log_loss(gamma: float) -> float:
+            return -float(np.mean([np.log(max(genre.scores_to_probs(r, gamma).get(t, 0.0), 1e-6)) for r, t in zip(raw, truth)]))
+        grid = np.round(np.arange(0.5, 8.01, 0.25), 2)
+        best = min(grid, key=log_loss)
+        print(f"\nsharpness minimising log loss on these songs: {best} (log loss {log_loss(best):.3f}; at 1.0: {log_loss(1.0):.3f})")
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, theory_cfg: di
                                         row.get("time_signature"), at_beats(onset_env), at_beats(low_env), at_beats(high_env),
                                         high_ratio)
     features = genre.features_for_genre(row, harmonic, rhythmic)
-    genres = genre.genre_analysis(features, row.get("genre"), genre.load_model(theory_cfg["genre_model"]), theory_cfg["tag_weight"])
+    genres = genre.genre_analysis(features, row.get("genre"), genre.load_model(theory_cfg["genre_model"]), theory_cfg["tag_weight"],
+                                  sharpness=theory_cfg["genre_sharpness"])
     return {"harmonic_analysis": harmonic, "rhythmic_analysis": rhythmic, "genre_analysis": genres}
 
 

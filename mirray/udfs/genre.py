@@ -72,12 +72,19 @@ def load_model(spec: str = "rules"):
     return getattr(importlib.import_module(module), cls)()
 
 
-def genre_analysis(features: dict, tag_genre: str | None, model=None, tag_weight: float = 0.6, top_k: int = 3) -> dict:
-    """Seed's genre_analysis block. Model scores are normalised to sum to 1; a recognised tag genre takes
-    ``tag_weight`` of the mass (tags are the strongest evidence a file carries)."""
-    scores = (model or RulesGenreModel()).predict(features)
-    total = sum(max(v, 0.0) for v in scores.values()) or 1.0
-    probs = {g: max(v, 0.0) / total for g, v in scores.items()}
+def scores_to_probs(scores: dict[str, float], sharpness: float = 1.0) -> dict[str, float]:
+    """Model scores -> probabilities: score**sharpness, normalised. ``sharpness`` is the one calibration
+    knob (ranking unchanged): fitted by log loss on labelled songs (benchmarks/genre_bench.py)."""
+    powered = {g: max(v, 0.0) ** sharpness for g, v in scores.items()}
+    total = sum(powered.values()) or 1.0
+    return {g: v / total for g, v in powered.items()}
+
+
+def genre_analysis(features: dict, tag_genre: str | None, model=None, tag_weight: float = 0.6, top_k: int = 3,
+                   sharpness: float = 1.0) -> dict:
+    """Seed's genre_analysis block. Model scores become probabilities (``scores_to_probs``); a recognised
+    tag genre takes ``tag_weight`` of the mass (tags are the strongest evidence a file carries)."""
+    probs = scores_to_probs((model or RulesGenreModel()).predict(features), sharpness)
     tag = normalise_tag(tag_genre)
     if tag:
         probs = {g: (1 - tag_weight) * p + (tag_weight if g == tag else 0.0) for g, p in probs.items()}
