@@ -87,9 +87,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
         with step(row, "resample"):
             mono = audio.resample(audio.to_mono(samples), sr_hz, mir_sr)
         with step(row, "mir_beats"):
-            onset_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop)
-            low_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmax=200, n_mels=24)
-            high_env = librosa.onset.onset_strength(y=mono, sr=mir_sr, hop_length=hop, fmin=4000, n_mels=24)
+            onset_env, low_env, high_env = _onset_envelopes(mono, mir_sr, hop)
             row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env, low_env))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
@@ -125,6 +123,20 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
                                              row.get("decoded_duration_sec") or len(mono) / mir_sr, cfg["quality"]))
     except StageFailed:
         pass
+
+
+def _onset_envelopes(mono: np.ndarray, sr_hz: int, hop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """librosa onset strength over all bands, below 200 Hz (kick, bass) and above 4 kHz (snare, hats),
+    from one power spectrogram (as librosa's defaults would compute it three times)."""
+    import librosa
+
+    power = np.abs(librosa.stft(mono, n_fft=2048, hop_length=hop)) ** 2
+
+    def env(**mel) -> np.ndarray:
+        mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr_hz, **mel))
+        return librosa.onset.onset_strength(S=mel_db, sr=sr_hz, hop_length=hop)
+
+    return env(), env(fmax=200, n_mels=24), env(fmin=4000, n_mels=24)
 
 
 def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
