@@ -64,17 +64,19 @@ def tempo_and_beats(
     # delta 0.2 (librosa: 0.07) drops the weak echo onsets a decaying kick leaves ~0.1 s after itself
     onset_times = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", delta=0.2)
     tempo_coarse = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length))[0])
-    tempo_dp = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
-    _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", bpm=tempo_dp)
+    if tempo_coarse <= 0:
+        return {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": [], "onset_times_sec": np.round(onset_times, 4).tolist()}
+    tempo_fine = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
+    _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", bpm=tempo_fine)
     beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
     if low_env is not None:
         beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
-    beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_dp)
+    beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_fine)
     # beats and onsets come from the same coarse envelope, so they share its lag
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
     onset_times = np.maximum(np.asarray(onset_times) + lag_sec, 0.0)
-    tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or float(np.atleast_1d(tempo_dp)[0]) or None
+    tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or tempo_fine
     if tempo_bpm:
         while tempo_bpm < tempo_min_bpm:
             tempo_bpm *= 2
