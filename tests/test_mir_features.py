@@ -134,3 +134,21 @@ def test_key_segments_follow_a_modulation():
     assert len(mods) == 1 and (mods[0]["from_key"], mods[0]["to_key"]) == ("C major", "E major")
     steady = _analyse(np.concatenate([first, first]))
     assert [s["key"] for s in steady["key_segments"]] == ["C major"]
+
+
+def test_chords_from_bass_and_other_stems():
+    from mirray.corpus.synth import render_stems
+
+    stems, truth = render_stems(110.0, "D", "major", 24.0, vocals=True, progression="pop", seed=5)
+    mix = np.stack([sum(stems.values())] * 2, axis=1)
+    harmonic = np.stack([stems["bass"] + stems["other"]] * 2, axis=1)
+    ref_iv = np.array([c[:2] for c in truth["chords"]])
+    for source, h in (("mix", None), ("stems", harmonic)):
+        row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
+        row["decoded_duration_sec"] = 24.0
+        song.mir_stage(row, mix, 44100, load_config(), h)
+        assert row["error"] is None and row["chord_source"] == source
+        est_iv = np.array([[c["start_sec"], c["end_sec"]] for c in row["chords"]])
+        majmin = mir_eval.chord.evaluate(ref_iv, [c[2] for c in truth["chords"]], est_iv, [c["label"] for c in row["chords"]])["majmin"]
+        assert majmin >= 0.9, (source, majmin)
+        assert row["tempo_bpm"] == pytest.approx(110.0, rel=0.02)  # rhythm stays on the mix

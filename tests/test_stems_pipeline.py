@@ -17,12 +17,13 @@ def test_stems_written_and_described(local_ray, corpus_dir, stems_overrides, tmp
     folder, truths = corpus_dir
     out = tmp_path / "out"
     cfg = load_config(None, stems_overrides + ["resources.separation.num_gpus=0.5", "resources.separation.max_actors=2",
-                                               "separation.stem_subtype=PCM_24"])
+                                               "separation.stem_subtype=PCM_24", "mir.chord_source=stems"])
     summary = graph.run(str(folder), str(out), cfg)
     assert (summary.processed, summary.failed) == (6, 0)
 
     feats = pd.read_parquet(out / "features")
     assert (feats["stems_status"] == "ok").all() and (feats["stem_model"] == "tiny_htdemucs").all()
+    assert (feats["chord_source"] == "stems").all()  # read back from the stem files by the analyse task
     # GPU scheduling: the actors were placed on the logical GPU (half each); no CUDA here, so CPU ran them
     assert (feats["stem_device"] == "cpu (Ray assigned GPU 0 but torch has no CUDA)").all()
     for row in feats.itertuples():

@@ -101,7 +101,7 @@ def run(input_uri: str, out_uri: str, cfg: dict, run_id: str | None = None, stem
                 compute=ray.data.ActorPoolStrategy(min_size=sep["min_actors"], max_size=sep["max_actors"]),
                 num_gpus=_separation_gpus(sep["num_gpus"]), num_cpus=sep["num_cpus"],
                 batch_format="pyarrow", batch_size=sep["batch_size"])
-        results = ds.map_batches(stages.analyse, fn_kwargs={"cfg": cfg}, batch_format="pyarrow",
+        results = ds.map_batches(stages.analyse, fn_kwargs={"cfg": cfg, "spec": spec}, batch_format="pyarrow",
                                  batch_size=cpu["batch_size"], num_cpus=cpu["num_cpus"]).materialize()
         # final rows are small (no audio): split three ways below without recomputing
         fs, path = storage.resolve(storage.join(out_uri, "features"), spec)

@@ -77,9 +77,12 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
         return None
 
 
-def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
+def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: np.ndarray | None = None) -> None:
     """resample → beats/tempo/onsets → chroma, first chords → downbeats/meter → sections → key, chords, key
-    segments → theory (harmony, rhythm, genre) → loudness → quality flags."""
+    segments → theory (harmony, rhythm, genre) → loudness → quality flags.
+
+    ``harmonic``: the song's bass + other stems (frames, channels) at ``sr_hz``, when chords should be read
+    from them (no melody, no drums): beats, meter, sections and key stay on the mix."""
     import librosa
 
     mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
@@ -94,7 +97,12 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
             chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
             duration_sec = len(mono) / mir_sr
-            first = chords.estimate_chords(chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
+            chord_chroma = chroma
+            if harmonic is not None:  # same frames as the mix: same length and hop
+                chord_chroma, _ = mir.chroma_features(audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)], mir_sr, hop)
+                chord_chroma = chord_chroma[:, :chroma.shape[1]]
+            row["chord_source"] = "mix" if harmonic is None else "stems"
+            first = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(chroma, beat_frames)
@@ -109,7 +117,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict) -> None:
             # first-pass chords and section starts settle the key; then chords again with that key as a prior
             row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
                                            [s["start_sec"] for s in row["sections"]], mir_cfg["key_section_start_weight"]))
-            row["chords"] = chords.estimate_chords(chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
+            row["chords"] = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], section_starts_sec=[s["start_sec"] for s in row["sections"]],

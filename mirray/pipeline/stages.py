@@ -58,12 +58,27 @@ def decode(batch: pa.Table, cfg: dict, run_id: str, spec: storage.StorageSpec, s
     return schema.table(rows, schema.WORK)
 
 
-def analyse(batch: pa.Table, cfg: dict) -> pa.Table:
+def _harmonic_stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> np.ndarray | None:
+    """bass + other from the song's stem files, at the mix's rate, when ``mir.chord_source`` is "stems"
+    and the song has them; None otherwise (chords then come from the mix, and the row says so)."""
+    if cfg["mir"]["chord_source"] != "stems" or not (row.get("stem_bass_uri") and row.get("stem_other_uri")):
+        return None
+    try:
+        parts = [audio.decode(storage.read_bytes(row[f"stem_{name}_uri"], spec)) for name in ("bass", "other")]
+    except Exception as exc:  # a stem that cannot be read back: fall back to the mix, never lose the song
+        print(f"mirray: warning: stems of {row['song_id']} unreadable ({type(exc).__name__}); chords from the mix", flush=True)
+        return None
+    (bass, sr_hz), (other, _) = parts
+    n = min(len(bass), len(other))
+    return audio.resample(bass[:n] + other[:n], sr_hz, row["decoded_sample_rate_hz"])
+
+
+def analyse(batch: pa.Table, cfg: dict, spec: storage.StorageSpec | None = None) -> pa.Table:
     """resample → MIR; drops the audio. Output rows are final (schema.RESULT)."""
     node_id, rows = _node_id(), []
     for row in batch.to_pylist():
         if row["error"] is None:
-            song.mir_stage(row, _samples(row), row["decoded_sample_rate_hz"], cfg)
+            song.mir_stage(row, _samples(row), row["decoded_sample_rate_hz"], cfg, _harmonic_stems(row, cfg, spec))
         song.finish(row)
         for m in row["metrics"]:
             m["node_id"] = m.get("node_id") or node_id
