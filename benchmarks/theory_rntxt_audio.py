@@ -1,0 +1,133 @@
+"""Audio check of the theory stage on music21's RomanText corpus: render the analysed scores, run mirray.
+
+For every `.rntxt` analysis whose score is in music21's corpus (Bach chorales by BWV, Monteverdi madrigals
+by name): the score goes to MIDI at 80 quarter notes per minute, every part on a church organ (GM 19),
+through fluidsynth, to MP3, and through all CPU stages. At the middle of each analysed chord:
+- chord: our Harte label vs the analysis chord (root and major/minor; chords outside our vocabulary skipped);
+- key: our local key (key segments) vs the analysis key (MIREX weighted score);
+- numeral: our chord named in our local key vs the analysis numeral (degree, case, applied target).
+Report only (issue 5 sets no target). Needs fluidsynth + FluidR3_GM.sf2.
+
+    .venv/bin/python benchmarks/theory_rntxt_audio.py [--limit 68]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import mir_eval
+import music21
+import numpy as np
+import soundfile as sf
+from music21 import converter, corpus, roman, tempo
+
+from mirray.config import load_config
+from mirray.corpus.gm_songs import SOUNDFONTS
+from mirray.corpus.synth import write_mp3
+from mirray.pipeline import song
+from mirray.udfs import theory
+
+QPM = 80.0
+QUALITY = {("major", False): "maj", ("minor", False): "min", ("major", "dominant-seventh"): "7",
+           ("major", "major-seventh"): "maj7", ("minor", "minor-seventh"): "min7"}
+
+
+def score_for(rntxt: Path):
+    if "monteverdi" in str(rntxt):
+        mxl = rntxt.with_suffix(".mxl")
+        return converter.parse(str(mxl)) if mxl.exists() else None
+    bwv = re.search(r"^BWV:\s*(\S+)", rntxt.read_text(), re.M)
+    if not bwv:
+        return None
+    try:
+        return corpus.parse(f"bach/bwv{bwv.group(1)}")
+    except Exception:
+        return None
+
+
+def render(score, folder: Path, name: str) -> Path:
+    import pretty_midi
+
+    for mm in score.recurse().getElementsByClass(tempo.MetronomeMark):
+        mm.activeSite.remove(mm)
+    score.parts[0].insert(0, tempo.MetronomeMark(number=QPM))
+    mid = folder / f"{name}.mid"
+    score.write("midi", fp=str(mid))
+    pm = pretty_midi.PrettyMIDI(str(mid))
+    for inst in pm.instruments:
+        inst.program, inst.is_drum = 19, False
+    pm.write(str(mid))
+    wav = folder / f"{name}.wav"
+    subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", "44100", "-T", "wav", "-F", str(wav), SOUNDFONTS[0], str(mid)],
+                   check=True, capture_output=True)
+    y, sr = sf.read(wav, dtype="float32", always_2d=True)
+    return write_mp3(folder / f"{name}.mp3", y * (0.89 / max(np.abs(y).max(), 1e-9)), sr)
+
+
+def label_of(rn) -> str | None:
+    seventh = rn.seventh is not None
+    q = QUALITY.get((rn.quality, rn.commonName if seventh else False))
+    return f"{rn.root().name.replace('-', 'b')}:{q}" if q else None
+
+
+def ref_numeral(rn) -> str:
+    ref = rn.romanNumeralAlone + (f"/{rn.secondaryRomanNumeral.romanNumeralAlone}" if rn.secondaryRomanNumeral else "")
+    return ref.split("/")[0] + "/" + ref.split("/")[1].upper() if "/" in ref else ref
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--limit", type=int, default=68)
+    args = p.parse_args()
+    cfg = load_config()
+    folder = Path(tempfile.mkdtemp(prefix="mirray-rntxt-"))
+    files = sorted(glob.glob(str(Path(music21.__file__).parent / "corpus" / "**" / "*.rntxt"), recursive=True))[: args.limit]
+    chord_ok, key_score, num_ok, pieces, minutes = [], [], [], 0, 0.0
+    for path in map(Path, files):
+        score = score_for(path)
+        if score is None:
+            continue
+        mp3 = render(score, folder, path.stem)
+        data = mp3.read_bytes()
+        row = song.process_song({"song_id": "x", "uri": str(mp3), "file_size_bytes": len(data), "duplicate_uris": []}, data, cfg, "bench")
+        if row["error"]:
+            print(f"{path.name}: error {row['error']['message']}")
+            continue
+        pieces += 1
+        minutes += (row.get("decoded_duration_sec") or 0) / 60
+        segs = row["key_segments"] or [{"start_sec": 0.0, "end_sec": 1e9, "key": row["key"]}]
+        analysis = converter.parse(str(path), format="romanText").flatten().getElementsByClass(roman.RomanNumeral)
+        for rn in analysis:
+            if rn.key.mode not in ("major", "minor"):
+                continue
+            t = (rn.offset + rn.quarterLength / 2) * 60.0 / QPM
+            est = next((c["label"] for c in row["chords"] if c["start_sec"] <= t < c["end_sec"]), "N")
+            est_key = next((s["key"] for s in segs if s["start_sec"] <= t < s["end_sec"]), segs[-1]["key"])
+            ref_key = f"{rn.key.tonic.name.replace('-', 'b')} {rn.key.mode}"
+            key_score.append(mir_eval.key.weighted_score(ref_key, est_key) if est_key else 0.0)
+            label = label_of(rn)
+            if label is None:
+                continue
+            chord_ok.append(est != "N" and mir_eval.chord.majmin([label], [est])[0] == 1)
+            if est == "N" or not est_key:
+                num_ok.append(False)
+                continue
+            tonic, mode = est_key.split()
+            fig = theory.roman_figure(est, tonic, mode, theory.function_of(est, tonic, mode) == "secondary_dominant")
+            ours = theory._triad_numeral(fig or "")
+            ours = ours.split("/")[0] + "/" + ours.split("/")[1].upper() if "/" in ours else ours
+            num_ok.append(ours == ref_numeral(rn))
+    print(f"\nRomanText pieces rendered (organ, {QPM:.0f} qpm) and run through mirray: {pieces} pieces, {minutes:.1f} audio minutes")
+    print("| measure (at each analysed chord's middle) | value | chords |\n|---|---:|---:|")
+    print(f"| chord root + major/minor | {np.mean(chord_ok):.3f} | {len(chord_ok)} |")
+    print(f"| local key (MIREX weighted) | {np.mean(key_score):.3f} | {len(key_score)} |")
+    print(f"| roman numeral in our local key | {np.mean(num_ok):.3f} | {len(num_ok)} |")
+
+
+if __name__ == "__main__":
+    main()
