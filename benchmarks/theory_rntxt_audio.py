@@ -24,7 +24,7 @@ import mir_eval
 import music21
 import numpy as np
 import soundfile as sf
-from music21 import converter, corpus, roman, tempo
+from music21 import bar, converter, corpus, repeat, roman, tempo
 
 from mirray.config import load_config
 from mirray.corpus.gm_songs import SOUNDFONTS
@@ -53,8 +53,10 @@ def score_for(rntxt: Path):
 def render(score, folder: Path, name: str) -> Path:
     import pretty_midi
 
-    for mm in score.recurse().getElementsByClass(tempo.MetronomeMark):
-        mm.activeSite.remove(mm)
+    # the analyses follow the written measures once: drop repeats (MIDI export would expand them) and tempo marks
+    for el in list(score.recurse().getElementsByClass((tempo.MetronomeMark, bar.Repeat, repeat.RepeatMark))):
+        if el.activeSite is not None:
+            el.activeSite.remove(el)
     score.parts[0].insert(0, tempo.MetronomeMark(number=QPM))
     mid = folder / f"{name}.mid"
     score.write("midi", fp=str(mid))
@@ -92,7 +94,11 @@ def main() -> None:
         score = score_for(path)
         if score is None:
             continue
-        mp3 = render(score, folder, path.stem)
+        try:
+            mp3 = render(score, folder, path.stem)
+        except Exception as exc:  # a score music21 cannot export: say so, go on
+            print(f"{path.name}: not rendered ({type(exc).__name__}: {exc})")
+            continue
         data = mp3.read_bytes()
         row = song.process_song({"song_id": "x", "uri": str(mp3), "file_size_bytes": len(data), "duplicate_uris": []}, data, cfg, "bench")
         if row["error"]:
