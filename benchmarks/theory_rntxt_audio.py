@@ -89,7 +89,7 @@ def main() -> None:
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-rntxt-"))
     files = sorted(glob.glob(str(Path(music21.__file__).parent / "corpus" / "**" / "*.rntxt"), recursive=True))[: args.limit]
-    chord_ok, key_score, num_ok, pieces, minutes = [], [], [], 0, 0.0
+    stats = {src: {"chord": [], "key": [], "numeral": [], "pieces": 0, "minutes": 0.0} for src in ("bach", "monteverdi")}
     for path in map(Path, files):
         score = score_for(path)
         if score is None:
@@ -104,8 +104,10 @@ def main() -> None:
         if row["error"]:
             print(f"{path.name}: error {row['error']['message']}")
             continue
-        pieces += 1
-        minutes += (row.get("decoded_duration_sec") or 0) / 60
+        st = stats["monteverdi" if "monteverdi" in str(path) else "bach"]
+        chord_ok, key_score, num_ok = st["chord"], st["key"], st["numeral"]
+        st["pieces"] += 1
+        st["minutes"] += (row.get("decoded_duration_sec") or 0) / 60
         segs = row["key_segments"] or [{"start_sec": 0.0, "end_sec": 1e9, "key": row["key"]}]
         analysis = converter.parse(str(path), format="romanText").flatten().getElementsByClass(roman.RomanNumeral)
         for rn in analysis:
@@ -128,12 +130,13 @@ def main() -> None:
             ours = theory._triad_numeral(fig or "")
             ours = ours.split("/")[0] + "/" + ours.split("/")[1].upper() if "/" in ours else ours
             num_ok.append(ours == ref_numeral(rn))
-    print(f"\nRomanText pieces rendered (organ, {QPM:.0f} qpm) and run through mirray: {pieces} pieces, {minutes:.1f} audio minutes")
-    print("| measure (at each analysed chord's middle) | value | chords |\n|---|---:|---:|")
-    print(f"| chord root + major/minor | {np.mean(chord_ok):.3f} | {len(chord_ok)} |")
-    print(f"| local key (MIREX weighted) | {np.mean(key_score):.3f} | {len(key_score)} |")
-    print(f"| roman numeral in our local key | {np.mean(num_ok):.3f} | {len(num_ok)} |")
-
+    print(f"\nRomanText pieces rendered (organ, {QPM:.0f} qpm) and run through mirray, measured at each analysed chord's middle")
+    print("| corpus | pieces | audio min | chord root + major/minor | local key (MIREX) | roman numeral in our local key | chords |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for src, st in stats.items():
+        if st["pieces"]:
+            print(f"| {src} | {st['pieces']} | {st['minutes']:.1f} | {np.mean(st['chord']):.3f} | {np.mean(st['key']):.3f} | "
+                  f"{np.mean(st['numeral']):.3f} | {len(st['chord'])} |")
 
 if __name__ == "__main__":
     main()
