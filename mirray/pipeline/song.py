@@ -107,20 +107,22 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             if len(beat_frames) >= 2:
                 spans = _per_beat(chroma, beat_frames)
                 low_at_beats = low_env[np.minimum(beat_frames, len(low_env) - 1)]
-                row.update(meter.downbeats(row["beat_times_sec"], meter.beat_evidence(spans, low_at_beats, 1) + meter.beat_evidence(spans, low_at_beats, 2),
-                                           phase_evidence=meter.beat_evidence(spans, low_at_beats, 2)))
+                two_beat = meter.beat_evidence(spans, low_at_beats, 2)
+                row.update(meter.downbeats(row["beat_times_sec"], meter.beat_evidence(spans, low_at_beats, 1) + two_beat,
+                                           phase_evidence=two_beat))
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, beat_frames)
         with step(row, "mir_key"):
             # first-pass chords and section starts settle the key; then chords again with that key as a prior
+            starts = [s["start_sec"] for s in row["sections"]]
             row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
-                                           [s["start_sec"] for s in row["sections"]], mir_cfg["key_section_start_weight"]))
+                                           starts, mir_cfg["key_section_start_weight"]))
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
-                                                   mir_cfg["key_chord_weight"], section_starts_sec=[s["start_sec"] for s in row["sections"]],
+                                                   mir_cfg["key_chord_weight"], section_starts_sec=starts,
                                                    section_start_weight=mir_cfg["key_section_start_weight"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, cfg["theory"])
