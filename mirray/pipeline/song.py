@@ -115,15 +115,16 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
         with step(row, "mir_sections"):
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, beat_frames)
         with step(row, "mir_key"):
-            # first-pass chords and section starts settle the key; then chords again with that key as a prior
-            starts = [s["start_sec"] for s in row["sections"]]
+            # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
+            starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
+                                                mir_cfg["phrase_bars"])
             row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
-                                           starts, mir_cfg["key_section_start_weight"]))
+                                           starts, mir_cfg["key_phrase_start_weight"]))
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
-                                                   mir_cfg["key_chord_weight"], section_starts_sec=starts,
-                                                   section_start_weight=mir_cfg["key_section_start_weight"])
+                                                   mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
+                                                   phrase_start_weight=mir_cfg["key_phrase_start_weight"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, cfg["theory"])
         with step(row, "loudness"):

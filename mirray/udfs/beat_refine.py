@@ -31,6 +31,24 @@ def refine_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: flo
     return float(tempo_bpm)
 
 
+def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, min_ratio: float = 0.1) -> np.ndarray:
+    """Drop leading and trailing beats with no onset activity around them (silence, a fading tail).
+
+    Activity near a beat: the strongest onset within half a period of it. A beat whose activity is under
+    ``min_ratio`` of the median beat's is silent; a quiet drum-less intro or outro still has its chord
+    attacks and keeps its beats. Interior beats stay (a stop-time break is still in time).
+    """
+    if len(beat_times_sec) < 4:
+        return beat_times_sec
+    half = max(1, int(round(0.5 * np.median(np.diff(beat_times_sec)) * frame_rate_hz)))
+    frames = np.round(beat_times_sec * frame_rate_hz).astype(int)
+    activity = np.array([onset_env[max(0, f - half):f + half + 1].max(initial=0.0) for f in frames])
+    alive = np.flatnonzero(activity >= min_ratio * np.median(activity))
+    if not len(alive):
+        return beat_times_sec[:0]
+    return beat_times_sec[alive[0]:alive[-1] + 1]
+
+
 def off_beat_fix(beat_times_sec: np.ndarray, low_env: np.ndarray, frame_rate_hz: float, ratio: float = 1.5) -> np.ndarray:
     """Move the grid by a fraction of a beat when it sits on the off-beats.
 

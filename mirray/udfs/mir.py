@@ -67,8 +67,10 @@ def tempo_and_beats(
     if tempo_coarse <= 0:
         return {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": [], "onset_times_sec": np.round(onset_times, 4).tolist()}
     tempo_fine = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
-    _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", bpm=tempo_fine)
-    beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
+    # untrimmed: librosa's own trim drops every weak beat at the ends, i.e. whole drum-less intros and outros
+    _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time",
+                                                bpm=tempo_fine, trim=False)
+    beat_times_sec = beat_refine.trim_silent_ends(np.asarray(beat_times_sec, dtype=np.float64), onset_env, sr_hz / hop_length)
     if low_env is not None:
         beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
     beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_fine)
@@ -133,24 +135,25 @@ def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mod
 
 
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
-                    chord_weight: float = 0.5, section_starts_sec: list[float] | None = None,
-                    section_start_weight: float = 0.1) -> dict:
+                    chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None,
+                    phrase_start_weight: float = 0.1) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is that best correlation clipped to [0, 1] (Krumhansl's key strength).
     With ``chords``, each key's score adds ``chord_weight`` × the share of chord time diatonic to it:
     pitch-class counts alone confuse a key with its dominant when sevenths (ii7–V7–Imaj7) pile up
-    the dominant's notes, while the chords' functions do not. With ``section_starts_sec`` too, it adds
-    ``section_start_weight`` × the share of sections that start on the key's tonic chord: a key and its
-    relative minor (or a mixolydian I–bVII–IV song and the key a fourth up) share their notes, and
-    where phrases begin tells them apart.
+    the dominant's notes, while the chords' functions do not. With ``phrase_starts_sec`` too (see
+    ``sections.phrase_starts_sec``), it adds ``phrase_start_weight`` × the share of phrases that start on
+    the key's tonic chord: a key and its relative minor (or a mixolydian I–bVII–IV song and the key a
+    fourth up) share their notes, and an i–VI–III–VII loop can even weigh the relative major's notes
+    more, but phrases begin on the tonic.
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
         return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
-    if chords and section_starts_sec and section_start_weight:
-        bonus = bonus + section_start_weight * np.array(
-            [tonic_at_starts(chords, section_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
+    if chords and phrase_starts_sec and phrase_start_weight:
+        bonus = bonus + phrase_start_weight * np.array(
+            [tonic_at_starts(chords, phrase_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
     best = int(np.argmax(correlation + bonus))
     r, tonic, mode = correlation[best], best % 12, ("major", "minor")[best // 12]
     return {
@@ -202,7 +205,7 @@ def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict] | None
 def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,
                  profile: str = "krumhansl", chord_weight: float = 1.0, window_sec: float = 16.0,
                  hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
-                 section_starts_sec: list[float] | None = None, section_start_weight: float = 0.1) -> list[dict]:
+                 phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
@@ -247,9 +250,9 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     for seg in merged:
         sel = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
         inside = [c for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
-        starts = [t for t in section_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
+        starts = [t for t in phrase_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
         seg["key"] = key_from_chroma(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, inside, chord_weight,
-                                     starts, section_start_weight)["key"] or seg["key"]
+                                     starts, phrase_start_weight)["key"] or seg["key"]
         if named and named[-1]["key"] == seg["key"]:
             named[-1]["end_sec"] = seg["end_sec"]
         else:

@@ -122,3 +122,18 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
         seg_bars.append(sel.sum() / bpb)
     labels = _labels(seg_feats, seg_rms, seg_bars, same_max)
     return [{"start_sec": float(a), "end_sec": float(b), "label": lab} for a, b, lab in zip(edges[:-1], edges[1:], labels)]
+
+
+def phrase_starts_sec(downbeat_times_sec: list[float], section_starts_sec: list[float], phrase_bars: int = 4,
+                      tolerance_sec: float = 0.3) -> list[float]:
+    """Section starts plus every ``phrase_bars``-th downbeat after each (pop and classical phrases run in
+    2-, 4- and 8-bar units); the section starts alone without downbeats."""
+    downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
+    if not len(downbeats):
+        return list(section_starts_sec)
+    bounds = list(section_starts_sec) + [float("inf")]
+    out: list[float] = []
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        inside = downbeats[(downbeats >= start - tolerance_sec) & (downbeats < end - tolerance_sec)]
+        out.extend(inside[::phrase_bars].tolist() if len(inside) else [start])
+    return out
