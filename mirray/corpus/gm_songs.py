@@ -170,10 +170,13 @@ def compose(spec: SongSpec):
             if "vocals" in parts or "lead" in parts:
                 motif = motifs.setdefault(f"{label}:{b % 4}", _motif(rng, bpb))
                 melody_part = "vocals" if "vocals" in parts else "lead"
-                pcs, _ = _chord_pitches(cells[0], key)
                 scale = _scale(PITCH_CLASSES.index(spec.tonic), spec.mode)
                 for beat, dur, degree_choice in motif:
-                    pitch = _melody_pitch(pcs, scale, degree_choice, 67 if melody_part == "vocals" else 72)
+                    pcs, _ = _chord_pitches(cells[min(int(beat // beats_each), len(cells) - 1)], key)  # the chord under the note
+                    at_chord_onset = beat % beats_each == 0
+                    pitch = _melody_pitch(pcs, scale, degree_choice, 67 if melody_part == "vocals" else 72, at_chord_onset)
+                    if not at_chord_onset and degree_choice < 0:  # a non-chord tone resolves within a beat
+                        dur = min(dur, 1.0 if beat % 1 == 0 else 0.5)
                     note(melody_part, pitch, t_of(bar, beat), dur * beat_sec * 0.95, 92)
             bar += 1
         sections.append((sec_start * bar_sec, bar * bar_sec, label))
@@ -208,7 +211,7 @@ def _scale(tonic_pc: int, mode: str) -> list[int]:
 
 
 def _motif(rng, bpb: int) -> list[tuple[float, float, int]]:
-    """One bar of melody rhythm: (beat, length in beats, pitch choice); pitch choice < 0 = scale step."""
+    """One bar of melody rhythm: (beat, length in beats, pitch choice); pitch choice < 0 = non-chord tone."""
     slots = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5][: bpb * 2]
     onsets = sorted({0.0, *[s for s in slots if rng.random() < 0.45]})
     out = []
@@ -218,9 +221,16 @@ def _motif(rng, bpb: int) -> list[tuple[float, float, int]]:
     return out
 
 
-def _melody_pitch(chord_pcs: list[int], scale: list[int], choice: int, centre: int) -> int:
-    """Strong choices (>= 0) are chord tones, weak ones (< 0) scale tones; placed near ``centre``."""
-    pc = chord_pcs[choice % len(chord_pcs)] % 12 if choice >= 0 else scale[(-choice * 3) % 7]
+def _melody_pitch(chord_pcs: list[int], scale: list[int], choice: int, centre: int, chord_onset: bool = True) -> int:
+    """A chord tone (choice >= 0, and always where the chord starts), else the scale step above (-1) or
+    below (-2) a chord tone: a passing or neighbour tone. Placed near ``centre``."""
+    tone = chord_pcs[abs(choice) % len(chord_pcs)] % 12
+    if choice >= 0 or chord_onset:
+        pc = tone
+    elif choice == -1:
+        pc = min(scale, key=lambda p: (p - tone - 1) % 12)  # next scale tone above
+    else:
+        pc = min(scale, key=lambda p: (tone - p - 1) % 12)  # next scale tone below
     return centre - 5 + ((pc - (centre - 5)) % 12)
 
 

@@ -49,6 +49,12 @@ def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_ra
     return beat_times_sec[alive[0]:alive[-1] + 1]
 
 
+def _strength_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float) -> float:
+    """Mean onset strength at the given times (max over ±1 frame: an attack straddling two frames still counts)."""
+    f = np.round(times_sec * frame_rate_hz).astype(int)
+    return float(np.mean(np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in (-1, 0, 1)], axis=0)))
+
+
 def off_beat_fix(beat_times_sec: np.ndarray, low_env: np.ndarray, frame_rate_hz: float, ratio: float = 1.5) -> np.ndarray:
     """Move the grid by a fraction of a beat when it sits on the off-beats.
 
@@ -60,9 +66,8 @@ def off_beat_fix(beat_times_sec: np.ndarray, low_env: np.ndarray, frame_rate_hz:
         return beat_times_sec
     period = np.diff(beat_times_sec)
 
-    def strength(times: np.ndarray) -> float:  # max over ±1 frame: a kick straddling two frames still counts
-        f = np.round(times * frame_rate_hz).astype(int)
-        return float(np.mean(np.max([low_env[np.clip(f + d, 0, len(low_env) - 1)] for d in (-1, 0, 1)], axis=0)))
+    def strength(times: np.ndarray) -> float:
+        return _strength_at(low_env, times, frame_rate_hz)
 
     on = strength(beat_times_sec[:-1])
     shifts = np.linspace(0.2, 0.8, 13)

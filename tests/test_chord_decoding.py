@@ -1,0 +1,55 @@
+"""Chord decoding pieces on constructed chroma, where the right answer is known exactly."""
+
+import librosa
+import numpy as np
+
+from mirray.udfs import chords
+
+
+def test_metric_change_prob_by_place_in_the_bar():
+    beats = np.arange(16) * 0.5  # 120 BPM, 4/4, downbeats every 2 s from 0.5 s (one pickup beat)
+    downbeats = beats[1::4]
+    p = chords.metric_change_prob(beats, beats.tolist(), downbeats.tolist(), 4, p_downbeat=0.5, p_half_bar=0.2, p_other=0.02)
+    assert p[0] == 0.2  # before the first downbeat
+    assert p[1] == 0.5 and p[5] == 0.5  # downbeats
+    assert p[3] == 0.2 and p[7] == 0.2  # beat 3 of the bar
+    assert p[2] == 0.02 and p[4] == 0.02 and p[6] == 0.02
+    waltz = chords.metric_change_prob(beats, beats.tolist(), beats[::3].tolist(), 3)
+    assert waltz[0] == waltz[3] == 0.5 and waltz[1] == waltz[2] == 0.02  # no half bar in 3/4
+    assert np.all(chords.metric_change_prob(beats, beats.tolist(), [], None) == 0.2)
+
+
+def test_time_varying_viterbi_equals_librosa_with_a_fixed_loop():
+    rng = np.random.default_rng(0)
+    prob = rng.random((25, 60)) ** 4
+    prob /= prob.sum(axis=0)
+    expected = librosa.sequence.viterbi(prob, librosa.sequence.transition_loop(25, 0.9))
+    stay, switch = np.full(60, np.log(0.9)), np.full(60, np.log(0.1 / 24))
+    assert np.array_equal(chords._viterbi_uniform_switch(np.log(prob), stay, switch), expected)
+
+
+def _waltz_chroma(pulls: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float], list[float]]:
+    """Eight 3/4 bars, one chord per bar (C F G Am ...); on beats 2 and 3 the bass sits on the fifth, which
+    pulls the chroma towards the chord a fifth up by ``pulls``. One chroma frame per beat."""
+    labels, templates = chords.chord_templates("majmin")
+    bars = ["C:maj", "F:maj", "G:maj", "A:min"] * 2
+    fifth_up = {"C:maj": "G:maj", "F:maj": "C:maj", "G:maj": "D:maj", "A:min": "E:min"}
+    columns = []
+    for chord in bars:
+        columns.append(templates[labels.index(chord)])
+        for _ in range(2):
+            columns.append(templates[labels.index(chord)] + pulls * templates[labels.index(fifth_up[chord])])
+    chroma = np.stack(columns, axis=1)
+    beat_times = np.arange(chroma.shape[1]) * 0.5
+    return chroma, beat_times, np.arange(chroma.shape[1]), beat_times.tolist(), beat_times[::3].tolist()
+
+
+def test_bar_prior_keeps_one_chord_per_bar_where_the_bass_walks():
+    chroma, frame_times, beat_frames, beats, downbeats = _waltz_chroma(pulls=1.35)
+    meter = {"beat_times_sec": beats, "downbeat_times_sec": downbeats, "beats_per_bar": 3}
+    with_meter = chords.estimate_chords(chroma, frame_times, beat_frames, 12.0, "majmin", meter=meter)
+    flat = chords.estimate_chords(chroma, frame_times, beat_frames, 12.0, "majmin")
+    assert [c["label"] for c in with_meter] == ["C:maj", "F:maj", "G:maj", "A:min"] * 2
+    assert [c["start_sec"] for c in with_meter] == [i * 1.5 for i in range(8)]
+    # the flat HMM follows the bass to the fifth: the case the bar prior is for
+    assert len(flat) > len(with_meter)
