@@ -131,3 +131,25 @@ def test_tempo_confidence_is_low_without_a_steady_pulse():
             y[i:i + 200] += rng.standard_normal(200).astype(np.float32) * 0.5
     beats = mir.tempo_and_beats(y, sr)
     assert beats["tempo_confidence"] is not None and beats["tempo_confidence"] < 0.6
+
+
+def test_silent_ends_lose_their_beats_quiet_ones_keep_them():
+    from mirray.udfs.beat_refine import trim_silent_ends
+
+    frame_rate_hz = 100.0
+    env = np.zeros(3000)  # 30 s of onset strength: silence 0-4 s, loud drums 4-20 s, a quiet outro 20-26 s, silence after
+    beats = np.arange(0.0, 30.0, 0.5)
+    for t in beats:
+        f = int(t * frame_rate_hz)
+        env[f] = 1.0 if 4.0 <= t < 20.0 else (0.2 if 20.0 <= t < 26.0 else 0.0)
+    kept = trim_silent_ends(beats, env, frame_rate_hz)
+    assert kept[0] == 4.0 and kept[-1] == 25.5  # the drum-less outro keeps its beats, the silence does not
+    assert len(trim_silent_ends(beats, np.zeros(3000), frame_rate_hz)) == 0
+
+
+def test_phrase_starts_every_four_bars_from_each_section():
+    from mirray.udfs.sections import phrase_starts_sec
+
+    downbeats = np.arange(0.0, 60.0, 2.0).tolist()  # 2 s bars
+    assert phrase_starts_sec(downbeats, [0.0, 20.0, 52.0]) == [0.0, 8.0, 16.0, 20.0, 28.0, 36.0, 44.0, 52.0]
+    assert phrase_starts_sec([], [0.0, 20.0]) == [0.0, 20.0]

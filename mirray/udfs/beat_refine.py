@@ -43,7 +43,7 @@ def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_ra
     half = max(1, int(round(0.5 * np.median(np.diff(beat_times_sec)) * frame_rate_hz)))
     frames = np.round(beat_times_sec * frame_rate_hz).astype(int)
     activity = np.array([onset_env[max(0, f - half):f + half + 1].max(initial=0.0) for f in frames])
-    alive = np.flatnonzero(activity >= min_ratio * np.median(activity))
+    alive = np.flatnonzero((activity >= min_ratio * np.median(activity)) & (activity > 0))
     if not len(alive):
         return beat_times_sec[:0]
     return beat_times_sec[alive[0]:alive[-1] + 1]
