@@ -119,7 +119,7 @@ def score(truth: dict, est: dict, dur: float) -> dict:
     if "downbeat_times_sec" in est:
         out["downbeat_f"] = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(np.array(truth["downbeat_times_sec"])),
                                                     mir_eval.beat.trim_beats(np.array(est["downbeat_times_sec"])))
-        out["time_signature"] = float(est["time_signature"] == f"{truth['beats_per_bar']}/4")
+        out["time_signature"] = float(est["time_signature"] == truth.get("time_signature", f"{truth['beats_per_bar']}/4"))
     if "sections" in truth and "sections" in est:
         ref_iv = np.array([s_[:2] for s_ in truth["sections"]])
         est_iv = np.array([[s_["start_sec"], s_["end_sec"]] for s_ in est["sections"]])

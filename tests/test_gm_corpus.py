@@ -44,7 +44,8 @@ def test_benchmark_set_covers_keys_meters_styles():
 @pytest.mark.parametrize("spec", [
     SongSpec(tonic="D", mode="major", tempo_bpm=104.0, style="rock", form="verse_chorus", seed=11, soundfont=SMALL_SF2, bars=20),
     SongSpec(tonic="G", mode="minor", tempo_bpm=140.0, beats_per_bar=3, form="aaba", seed=5, soundfont=SMALL_SF2, bars=18),
-], ids=["rock-4/4", "waltz-3/4"])
+    SongSpec(tonic="C#", mode="minor", tempo_bpm=76.2, beats_per_bar=6, form="aaba", seed=105, soundfont=SMALL_SF2, bars=20),
+], ids=["rock-4/4", "waltz-3/4", "ballad-6/8"])
 def test_mir_on_a_rendered_gm_clip(spec):
     stems, truth = render(spec)
     mix = sum(stems.values())
@@ -57,8 +58,8 @@ def test_mir_on_a_rendered_gm_clip(spec):
     if spec.mode == "major":
         assert row["key"] == truth["key"]
     else:  # known weakness (BENCHMARKS.md): a minor song on i-VI-III-VII can read as its relative major
-        assert row["key"] in (truth["key"], "Bb major"), row["key"]
-    assert row["time_signature"] == f"{spec.beats_per_bar}/4"
+        assert row["key"] in (truth["key"], "Bb major", "E major"), row["key"]
+    assert row["time_signature"] == truth["time_signature"]
     inner = lambda t: np.array([x for x in t if 2.0 < x < truth["end_sec"] - 2.0])  # noqa: E731
     assert mir_eval.beat.f_measure(inner(truth["beat_times_sec"]), inner(row["beat_times_sec"])) >= 0.9
     assert mir_eval.beat.f_measure(inner(truth["downbeat_times_sec"]), inner(row["downbeat_times_sec"])) >= 0.8

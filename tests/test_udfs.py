@@ -153,3 +153,17 @@ def test_phrase_starts_every_four_bars_from_each_section():
     downbeats = np.arange(0.0, 60.0, 2.0).tolist()  # 2 s bars
     assert phrase_starts_sec(downbeats, [0.0, 20.0, 52.0]) == [0.0, 8.0, 16.0, 20.0, 28.0, 36.0, 44.0, 52.0]
     assert phrase_starts_sec([], [0.0, 20.0]) == [0.0, 20.0]
+
+
+@pytest.mark.parametrize("fractions,expected", [((0.0, 1 / 3, 2 / 3), 3), ((0.0, 0.5), 2), ((0.0, 2 / 3), 2), ((0.0, 0.25, 0.5, 0.75), 2)],
+                         ids=["triplets (6/8)", "straight eighths", "swing 2:1", "sixteenths"])
+def test_beat_subdivision(fractions, expected):
+    from mirray.udfs.meter import subdivision
+
+    frame_rate_hz, beat_sec = 200.0, 0.8
+    beats = np.arange(0.0, 20.0, beat_sec)
+    env = np.zeros(int(21 * frame_rate_hz))
+    for t in beats:
+        for frac in fractions:
+            env[int(round((t + frac * beat_sec) * frame_rate_hz))] = 1.0 if frac == 0 else 0.6
+    assert subdivision(beats.tolist(), env, frame_rate_hz) == expected

@@ -73,7 +73,7 @@ class SongSpec:
     tonic: str = "C"
     mode: str = "major"
     tempo_bpm: float = 120.0
-    beats_per_bar: int = 4
+    beats_per_bar: int = 4       # 4 → 4/4, 3 → 3/4, 6 → 6/8 (tempo_bpm then counts dotted quarters)
     form: str = "verse_chorus"
     style: str = "rock"          # rock | dance | swing | ballad | hiphop | waltz (3/4 songs are waltzes)
     swing_ratio: float = 1.0     # long:short eighth ratio; 2.0 = triplet swing
@@ -114,7 +114,8 @@ def compose(spec: SongSpec):
 
     rng = np.random.default_rng(spec.seed)
     key = _music21_key(spec.tonic, spec.mode)
-    beat_sec = 60.0 / spec.tempo_bpm
+    compound = spec.beats_per_bar == 6
+    beat_sec = 60.0 / spec.tempo_bpm / (3 if compound else 1)  # composing unit: the eighth in 6/8, else the beat
     bpb = spec.beats_per_bar
     bar_sec = beat_sec * bpb
     lead_in_sec = float(rng.uniform(0.1, 0.6))  # songs rarely start exactly on sample 0
@@ -124,7 +125,7 @@ def compose(spec: SongSpec):
     form = FORMS[spec.form]
     if not spec.vocals:
         form = tuple((lab, n, fam, tuple("lead" if p == "vocals" else p for p in parts)) for lab, n, fam, parts in form)
-    style = spec.style if bpb == 4 or spec.style in ("chorale", "country") else "waltz"
+    style = "six_eight" if compound else spec.style if bpb == 4 or spec.style in ("chorale", "country") else "waltz"
     programs = {"other": int(rng.choice(CHORD_PROGRAMS)), "bass": int(rng.choice(BASS_PROGRAMS)),
                 "vocals": int(rng.choice(VOICE_PROGRAMS)), "lead": int(rng.choice(LEAD_PROGRAMS))}
     programs.update(dict(spec.programs))
@@ -186,13 +187,15 @@ def compose(spec: SongSpec):
     for i, (t0, numeral, harte, _) in enumerate(chords):
         t1 = chords[i + 1][0] if i + 1 < len(chords) else bar * bar_sec
         truth_chords.append((lead_in_sec + t0, lead_in_sec + t1, harte))
-    beats = lead_in_sec + np.arange(bar * bpb) * beat_sec
+    pulse = 3 if compound else 1  # 6/8 is counted in two dotted-quarter beats
+    beats = lead_in_sec + np.arange(bar * bpb // pulse) * beat_sec * pulse
     truth = {
         "tempo_bpm": float(spec.tempo_bpm),
         "beat_times_sec": beats.tolist(),
-        "downbeat_times_sec": beats[::bpb].tolist(),
+        "downbeat_times_sec": beats[::bpb // pulse].tolist(),
         "key": f"{spec.tonic} {spec.mode}",
-        "beats_per_bar": bpb,
+        "beats_per_bar": bpb // pulse,
+        "time_signature": "6/8" if compound else f"{bpb}/4",
         "chords": truth_chords,
         "roman_numerals": [c[1] for c in chords],
         "sections": [(lead_in_sec + a, lead_in_sec + b, lab) for a, b, lab in sections],
@@ -212,7 +215,7 @@ def _scale(tonic_pc: int, mode: str) -> list[int]:
 
 def _motif(rng, bpb: int) -> list[tuple[float, float, int]]:
     """One bar of melody rhythm: (beat, length in beats, pitch choice); pitch choice < 0 = non-chord tone."""
-    slots = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5][: bpb * 2]
+    slots = list(np.arange(0.0, bpb, 1.0 if bpb == 6 else 0.5))  # eighths (in 6/8 the unit already is one)
     onsets = sorted({0.0, *[s for s in slots if rng.random() < 0.45]})
     out = []
     for i, beat in enumerate(onsets):
@@ -237,7 +240,11 @@ def _melody_pitch(chord_pcs: list[int], scale: list[int], choice: int, centre: i
 def _play_chord(note, t_of, bar, beat0, beats, pcs, style, parts, beat_sec, rng) -> None:
     voicing = _voicing(pcs)
     if "other" in parts:
-        if style in ("ballad", "waltz", "chorale") or beats < 2:
+        if style == "six_eight":  # broken chord in eighths over every chord tone, accents on the two dotted-quarter beats
+            for k in range(int(beats)):
+                note("other", voicing[(0, 1, 2, 3, 2, 1)[k % 6] % len(voicing)], t_of(bar, beat0 + k), beat_sec * 0.95,
+                     74 if k % 3 == 0 else 58)
+        elif style in ("ballad", "waltz", "chorale") or beats < 2:
             for p in voicing:
                 note("other", p, t_of(bar, beat0), beats * beat_sec * 0.95, 70)
             if style == "waltz":
@@ -273,6 +280,9 @@ def _play_chord(note, t_of, bar, beat0, beats, pcs, style, parts, beat_sec, rng)
                 note("bass", root if (k % 2) < 1 or style == "dance" else fifth, t_of(bar, beat0 + k), beat_sec * 0.4, 88)
         elif style in ("waltz", "chorale"):
             note("bass", root, t_of(bar, beat0), beat_sec * (0.9 if style == "waltz" else beats * 0.95), 88)
+        elif style == "six_eight":  # root on beat 1, fifth on beat 2 (dotted quarters)
+            for k in range(0, int(beats), 3):
+                note("bass", root if k % 6 == 0 else fifth, t_of(bar, beat0 + k), beat_sec * 2.7, 88)
         else:
             note("bass", root, t_of(bar, beat0), beat_sec * min(beats, 2) * 0.9, 88)
             if beats >= 3:
@@ -285,6 +295,12 @@ def _play_drums(note, t_of, bar, bpb, style, crash: bool) -> None:
 
     if crash:
         hit(CRASH, 0, 100)
+    if style == "six_eight":  # kick on 1, snare (rim) on 4, hats on every eighth
+        hit(KICK, 0, 105)
+        hit(SNARE, 3, 80)
+        for k in range(bpb):
+            hit(CLOSED_HAT, k, 66 if k % 3 == 0 else 50)
+        return
     if style == "waltz":
         hit(KICK, 0, 105)
         for k in range(1, bpb):

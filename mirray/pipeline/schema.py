@@ -60,7 +60,7 @@ FEATURES = pa.schema([
     ("chords", pa.list_(pa.struct([           # beat-aligned, Harte labels ("A:min7", "N"), merged
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
     ("downbeat_times_sec", pa.list_(pa.float32())),
-    ("time_signature", pa.string()),          # "4/4" | "3/4"
+    ("time_signature", pa.string()),          # "4/4" | "3/4" | "6/8"
     ("beats_per_bar", pa.int8()),
     ("meter_confidence", pa.float32()),       # lead of the chosen meter's downbeat score over the other's
     ("sections", pa.list_(pa.struct([         # cover the song; label: intro | verse | chorus | bridge | outro

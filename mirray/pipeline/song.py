@@ -108,8 +108,10 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 spans = _per_beat(chroma, beat_frames)
                 low_at_beats = low_env[np.minimum(beat_frames, len(low_env) - 1)]
                 two_beat = meter.beat_evidence(spans, low_at_beats, 2)
+                per_beat = meter.subdivision(row["beat_times_sec"], onset_env, mir_sr / hop)
                 row.update(meter.downbeats(row["beat_times_sec"], meter.beat_evidence(spans, low_at_beats, 1) + two_beat,
-                                           phase_evidence=two_beat))
+                                           meters=(2,) if per_beat == 3 else (3, 4), phase_evidence=two_beat,
+                                           beat_subdivision=per_beat))
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):

@@ -48,23 +48,39 @@ def _phase_scores(evidence: np.ndarray, m: int) -> list[float]:
     return out
 
 
+def subdivision(beat_times_sec: list[float], onset_env: np.ndarray, frame_rate_hz: float, ratio: float = 1.5) -> int:
+    """3 when the beats divide into three (6/8, 12/8: onsets a third and two thirds into the beat, none
+    halfway), else 2. Swing (2:1) has the last third but not the first, so it stays 2; so do sixteenths."""
+    beats = np.asarray(beat_times_sec, dtype=float)
+    if len(beats) < 8:
+        return 2
+    period = np.diff(beats)
+
+    def strength(frac: float) -> float:  # max over ±1 frame: an attack straddling two frames still counts
+        f = np.round((beats[:-1] + frac * period) * frame_rate_hz).astype(int)
+        return float(np.mean(np.max([onset_env[np.clip(f + d, 0, len(onset_env) - 1)] for d in (-1, 0, 1)], axis=0)))
+
+    return 3 if min(strength(1 / 3), strength(2 / 3)) >= ratio * max(strength(0.5), 1e-9) else 2
+
+
 def downbeats(beat_times_sec: list[float], evidence: np.ndarray, meters: tuple[int, ...] = (3, 4),
-              phase_evidence: np.ndarray | None = None) -> dict:
+              phase_evidence: np.ndarray | None = None, beat_subdivision: int = 2) -> dict:
     """Choose beats per bar by how far the evidence on every m-th beat stands above the rest, then the
     phase the same way on ``phase_evidence`` (default: ``evidence``).
 
-    Returns time_signature ("4/4", "3/4"), beats_per_bar, downbeat_times_sec, and meter_confidence: the
-    best meter's score lead over the best score of another meter (0 = undecided), in evidence units.
+    Returns time_signature ("4/4", "3/4"; with ``beat_subdivision`` 3 the compound meters: 2 beats "6/8",
+    3 "9/8", 4 "12/8"), beats_per_bar, downbeat_times_sec, and meter_confidence: the best meter's score
+    lead over the best score of another meter (0 = undecided), in evidence units.
     """
     beats = np.asarray(beat_times_sec, dtype=float)
     if len(beats) < 2 * max(meters):
         return {"time_signature": None, "beats_per_bar": None, "downbeat_times_sec": [], "meter_confidence": None}
     best_by_meter = {m: max(_phase_scores(evidence, m)) for m in meters}
     m = max(best_by_meter, key=best_by_meter.get)
-    other = max(v for mm, v in best_by_meter.items() if mm != m)
+    other = max((v for mm, v in best_by_meter.items() if mm != m), default=0.0)  # one candidate: its own score
     phase = int(np.argmax(_phase_scores(evidence if phase_evidence is None else phase_evidence, m)))
     return {
-        "time_signature": f"{m}/4",
+        "time_signature": f"{3 * m}/8" if beat_subdivision == 3 else f"{m}/4",
         "beats_per_bar": m,
         "downbeat_times_sec": beats[phase::m].round(4).tolist(),
         "meter_confidence": max(0.0, best_by_meter[m] - other),
