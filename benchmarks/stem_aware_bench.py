@@ -3,7 +3,9 @@
 The GM corpus renders each stem alone, so the true stems are exact. Rows:
 - mix: the pipeline's MIR on the mix (what runs today);
 - oracle stems: beats, tempo and downbeats from drums + bass; chords and key from bass + other (no melody,
-  no drums), on the beat grid of the drums + bass run — the upper bound a stem-aware MIR can reach.
+  no drums), on the beat grid of the drums + bass run — the upper bound a stem-aware MIR can reach;
+- mix + stem chords: the pipeline with ``mir.chord_source: stems`` fed the true bass + other (beats,
+  meter, sections and key on the mix; chords from the stems on that grid, with the bar prior).
 Demucs stems would sit between the two; the pretrained weights cannot be fetched on the dev machine, so
 that row is not measured here.
 
@@ -24,10 +26,10 @@ from mirray.pipeline import song
 from mirray.udfs import audio, chords, mir
 
 
-def analyse(signal: np.ndarray, cfg: dict) -> dict:
+def analyse(signal: np.ndarray, cfg: dict, harmonic: np.ndarray | None = None) -> dict:
     row = song.new_row({"song_id": "x", "uri": "x", "file_size_bytes": 0, "duplicate_uris": []}, "bench")
     row["decoded_duration_sec"] = signal.shape[0] / 44100
-    song.mir_stage(row, signal, 44100, cfg)
+    song.mir_stage(row, signal, 44100, cfg, harmonic=harmonic)
     return row
 
 
@@ -63,7 +65,7 @@ def main() -> None:
     p.add_argument("--songs", type=int, default=32)
     args = p.parse_args()
     cfg = load_config()
-    rows: dict[str, list[dict]] = {"mix": [], "oracle stems": []}
+    rows: dict[str, list[dict]] = {"mix": [], "oracle stems": [], "mix + stem chords": []}
     minutes = 0.0
     for spec in benchmark_specs(args.songs):
         stems, truth = render(spec)
@@ -75,6 +77,9 @@ def main() -> None:
         est_chords, key = chords_on(stems["bass"] + stems["other"], rhythm["beat_times_sec"], cfg)
         rows["oracle stems"].append(score(truth, rhythm["beat_times_sec"], rhythm["downbeat_times_sec"], rhythm["tempo_bpm"],
                                           est_chords, key))
+        both = analyse(mix, cfg, harmonic=stems["bass"] + stems["other"])
+        rows["mix + stem chords"].append(score(truth, both["beat_times_sec"], both["downbeat_times_sec"], both["tempo_bpm"],
+                                               both["chords"], both["key"]))
     metrics = list(rows["mix"][0])
     print(f"\nMix-only vs true-stem oracle, {args.songs} GM songs, {minutes:.0f} audio minutes (mir_eval)")
     print("| input | " + " | ".join(metrics) + " |")
