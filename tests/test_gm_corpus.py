@@ -87,3 +87,28 @@ def test_genre_styled_songs_carry_their_conventions():
             h = theory.harmonic_analysis(chords, tonic, mode, truth["downbeat_times_sec"], [], spec.tempo_bpm, 4)
             assert any(p["pattern"] == "12-bar blues" for p in h["common_patterns"])
             assert spec.swing_ratio == 2.0 and truth["chords"][4][2].endswith(":7")
+
+
+@needs_fluidsynth
+def test_inverted_chords_are_named_by_their_bass():
+    spec = SongSpec(tonic="D", mode="major", tempo_bpm=92.0, style="ballad", form="verse_chorus", seed=3, soundfont=SMALL_SF2, bars=16,
+                    progressions=(("verse", ("I", "V6", "vi", "IV")), ("chorus", ("IV", "I64", "V", "I")), ("bridge", ("vi", "I6", "IV", "V"))))
+    stems, truth = render(spec)
+    assert "A:maj/3" in {c[2] for c in truth["chords"]}  # the generator plays V6 over its third
+    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
+    song.mir_stage(row, sum(stems.values()), 44100, load_config())
+    ref_iv = np.array([c[:2] for c in truth["chords"]])
+    est_iv = np.array([[c["start_sec"], c["end_sec"]] for c in row["chords"]])
+    scores = mir_eval.chord.evaluate(ref_iv, [c[2] for c in truth["chords"]], est_iv, [c["label"] for c in row["chords"]])
+    assert scores["majmin_inv"] >= 0.8, scores
+    assert "V6" in row["music_theory"]["harmonic_analysis"]["roman_numerals"]
+
+
+@needs_fluidsynth
+def test_root_position_chords_are_not_called_inversions():
+    spec = SongSpec(tonic="D", mode="major", tempo_bpm=104.0, style="rock", form="verse_chorus", seed=11, soundfont=SMALL_SF2, bars=20)
+    stems, _ = render(spec)
+    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
+    song.mir_stage(row, sum(stems.values()), 44100, load_config())
+    inverted = sum(c["end_sec"] - c["start_sec"] for c in row["chords"] if "/" in c["label"])
+    assert inverted <= 0.1 * row["chords"][-1]["end_sec"], [c["label"] for c in row["chords"]]

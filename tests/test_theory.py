@@ -30,6 +30,15 @@ def test_pop_progression_in_a_major():
     assert h["harmonic_rhythm_changes_per_bar"] == pytest.approx(7 / 8)
 
 
+def test_inversions_keep_their_numeral_and_function():
+    h = _harmony(["D:maj", "A:maj/3", "B:min", "G:maj", "G:maj", "D:maj/5", "A:7", "D:maj"], "D", "major")
+    assert h["roman_numerals"] == ["I", "V6", "vi", "IV", "I64", "V7", "I"]  # the two G bars merge
+    assert h["functional_harmony"][:3] == ["tonic", "dominant", "tonic_substitute"]
+    pats = {p["pattern"] for p in h["common_patterns"]}
+    assert "I-V-vi-IV" in pats  # patterns read the triad, not the inversion
+    assert theory.roman_figure("G:7/b7", "C", "major") == "V42" and theory.roman_figure("A:min/b3", "C", "major") == "vi6"
+
+
 def test_cadences():
     # V7–I at the end of a phrase: authentic, strong (downbeat, held a bar, phrase end)
     h = _harmony(["C:maj", "F:maj", "G:7", "C:maj"], "C", "major")

@@ -87,7 +87,8 @@ class SongSpec:
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
-    """MIDI-free pitch classes (root first) and the Harte label of a roman numeral in ``key``."""
+    """MIDI-free pitch classes (the bass first: the root unless the numeral is inverted, "V6") and the
+    Harte label of a roman numeral in ``key`` ("G:maj/3")."""
     from music21 import roman
 
     rn = roman.RomanNumeral(numeral, key)
@@ -95,7 +96,10 @@ def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
     pcs = sorted({(p.pitchClass - root) % 12 for p in rn.pitches})
     quality = {(0, 4, 7): "maj", (0, 3, 7): "min", (0, 4, 7, 10): "7", (0, 4, 7, 11): "maj7", (0, 3, 7, 10): "min7",
                (0, 3, 6): "dim", (0, 3, 6, 10): "hdim7"}[tuple(pcs)]
-    return [root + iv for iv in pcs], f"{PITCH_CLASSES[root]}:{quality}"
+    bass = (rn.bass().pitchClass - root) % 12
+    tones = [root + bass] + [root + iv for iv in pcs if iv != bass]
+    label = f"{PITCH_CLASSES[root]}:{quality}" + (f"/{ {3: 'b3', 4: '3', 6: 'b5', 7: '5', 10: 'b7', 11: '7'}[bass]}" if bass else "")
+    return tones, label
 
 
 def _voicing(pcs: list[int], centre: int = 62) -> list[int]:
@@ -269,8 +273,8 @@ def _play_chord(note, t_of, bar, beat0, beats, pcs, style, parts, beat_sec, rng)
             for i, k in enumerate(np.arange(0, beats, 0.5)):
                 note("other", voicing[i % len(voicing)], t_of(bar, beat0 + k), beat_sec * 0.5, 68)
     if "bass" in parts:
-        root = 36 + pcs[0] % 12
-        fifth = root + 7
+        root = 36 + pcs[0] % 12  # the bass note (the root unless inverted)
+        fifth = root + 7 if (pcs[0] + 7) % 12 in {p % 12 for p in pcs} else root  # no fifth above an inverted bass
         if style == "swing":
             walk = [root, root + pcs[1] - pcs[0], fifth, root + pcs[-1] - pcs[0]]
             for k in range(int(beats)):

@@ -5,7 +5,8 @@ Bump SCHEMA_VERSION when a column changes meaning or type; adding a nullable col
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2  # 2: chord_source, band accents and high_band_onset_ratio in rhythmic_analysis
+SCHEMA_VERSION = 3  # 2: chord_source, band accents and high_band_onset_ratio in rhythmic_analysis;
+#                    3: chord labels may name an inverted bass ("G:maj/3"), time_signature may be "6/8"
 STEM_NAMES = ("vocals", "drums", "bass", "other")
 
 # One row per song in OUT/features/.
@@ -57,7 +58,7 @@ FEATURES = pa.schema([
     ("key_segments", pa.list_(pa.struct([     # where the key holds; several when it modulates
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("key", pa.string())]))),
     ("chord_source", pa.string()),            # mix | stems (bass + other, with mir.chord_source: stems)
-    ("chords", pa.list_(pa.struct([           # beat-aligned, Harte labels ("A:min7", "N"), merged
+    ("chords", pa.list_(pa.struct([           # beat-aligned, Harte labels ("A:min7", "G:maj/3", "N"), merged
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
     ("downbeat_times_sec", pa.list_(pa.float32())),
     ("time_signature", pa.string()),          # "4/4" | "3/4" | "6/8"

@@ -97,10 +97,12 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
             duration_sec = len(mono) / mir_sr
-            chord_chroma = chroma
+            chord_chroma, chord_audio = chroma, mono
             if harmonic is not None:  # same frames as the mix: same length and hop
-                chord_chroma, _ = mir.chroma_features(audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)], mir_sr, hop)
+                chord_audio = audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
+                chord_chroma, _ = mir.chroma_features(chord_audio, mir_sr, hop)
                 chord_chroma = chord_chroma[:, :chroma.shape[1]]
+            bass = chords.bass_chroma(chord_audio, mir_sr, hop, (row["tuning_cents"] or 0.0) / 100.0)[:, :chroma.shape[1]]
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
@@ -128,6 +130,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior)
+            if mir_cfg["chord_inversions"]:
+                chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mirray.udfs.mir import PITCH_CLASSES
+from mirray.udfs.mir import PITCH_CLASSES, parse_label, pitch_class
 
 QUALITIES = {  # intervals above the root; Harte shorthand
     "maj": (0, 4, 7), "min": (0, 3, 7),
@@ -61,7 +61,7 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
     for seg in segments:
         if seg["label"] == "N":
             continue
-        root_name, quality = seg["label"].split(":")
+        root_name, quality, _ = parse_label(seg["label"])
         frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
         if not frames.any():
             continue
@@ -70,6 +70,46 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
             seg["label"] = f"{root_name}:min7"
         elif quality == "maj" and max(ev["b7"] - b7_min, ev["maj7"] - maj7_min) >= 0:
             seg["label"] = f"{root_name}:{'7' if ev['b7'] - b7_min >= ev['maj7'] - maj7_min else 'maj7'}"
+    return segments
+
+
+BASS_DEGREES = {3: "b3", 4: "3", 7: "5", 10: "b7", 11: "7"}  # semitones above the root -> Harte bass degree
+
+
+def bass_chroma(y: np.ndarray, sr_hz: int, hop_length: int, tuning_bins: float = 0.0) -> np.ndarray:
+    """Unnormalised chroma of the bass register (C1–B2, 33–123 Hz), shape (12, n_frames)."""
+    import librosa
+
+    return librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins, norm=None,
+                                      fmin=librosa.note_to_hz("C1"), n_octaves=2)
+
+
+def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
+                   min_ratio: float = 1.5, min_peak: float = 3.0) -> list[dict]:
+    """Name the bass ("C:maj/3") where a chord tone other than the root is clearly the lowest note.
+
+    Read on the chord's first beat only: a bass that walks to the fifth later in the bar is not an
+    inversion. The bass note must stand ``min_peak`` × above the register's median pitch class (an
+    actual note, not leakage from higher parts when nothing plays down there) and ``min_ratio`` × above
+    the root.
+    """
+    beats = np.asarray(beat_times_sec, dtype=np.float64)
+    for seg in segments:
+        if seg["label"] == "N":
+            continue
+        root_name, quality, _ = parse_label(seg["label"])
+        later = beats[beats > seg["start_sec"] + 0.05]
+        end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
+        frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < end)
+        if not frames.any():
+            continue
+        v = np.median(bass[:, frames], axis=1)
+        low = int(np.argmax(v))
+        root = pitch_class(root_name)
+        interval = (low - root) % 12
+        if (interval in BASS_DEGREES and interval in QUALITIES[quality] and v[low] >= min_peak * max(np.median(v), 1e-12)
+                and v[low] >= min_ratio * v[root]):
+            seg["label"] = f"{root_name}:{quality}/{BASS_DEGREES[interval]}"
     return segments
 
 
@@ -84,7 +124,7 @@ def diatonic_bonus(labels: list[str], key: str | None, bonus: float) -> np.ndarr
     tonic = pitch_class(tonic_name)
     for i, label in enumerate(labels):
         if label != "N":
-            root, quality = label.split(":")
+            root, quality, _ = parse_label(label)
             out[i] = bonus if quality in DIATONIC[mode].get((pitch_class(root) - tonic) % 12, ()) else 0.0
     return out
 

@@ -13,6 +13,8 @@ import re
 
 import numpy as np
 
+from mirray.udfs.mir import parse_label
+
 TAXONOMY = ("rock", "pop", "blues", "jazz", "electronic", "hip-hop", "country", "classical", "folk", "r&b", "metal", "reggae", "latin")
 
 # Keyword (regex on the lower-cased tag) -> genre; first match wins, so specific before general.
@@ -108,8 +110,8 @@ def features_for_genre(row: dict, harmonic: dict, rhythmic: dict) -> dict:
         "accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("accent_by_position"),
         "low_accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("low_accent_by_position"),
         "high_band_onset_ratio": rhythmic.get("high_band_onset_ratio"),
-        "seventh_share": float(np.mean([lab.split(":")[1] in ("7", "maj7", "min7") for lab in labels])) if labels else 0.0,
-        "dominant7_share": float(np.mean([lab.endswith(":7") for lab in labels])) if labels else 0.0,
+        "seventh_share": float(np.mean([parse_label(lab)[1] in ("7", "maj7", "min7") for lab in labels])) if labels else 0.0,
+        "dominant7_share": float(np.mean([parse_label(lab)[1] == "7" for lab in labels])) if labels else 0.0,
         "progression_complexity": harmonic.get("progression_complexity") or 0.0,
         "twelve_bar": "12-bar blues" in pats,
         "pop_progression": bool(pats & {"I-V-vi-IV", "vi-IV-I-V", "I-vi-IV-V"}),

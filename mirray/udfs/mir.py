@@ -106,6 +106,13 @@ DIATONIC = {
 _TRIAD_OF = {"maj": "maj", "7": "maj", "maj7": "maj", "min": "min", "min7": "min"}
 
 
+def parse_label(label: str) -> tuple[str, str, str | None]:
+    """Harte label → (root, quality, bass degree or None): "C:maj7/3" → ("C", "maj7", "3"). Not for "N"."""
+    root, rest = label.split(":")
+    quality, _, bass = rest.partition("/")
+    return root, quality, bass or None
+
+
 def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
     """Share of the (non-"N") chord time whose triad belongs to the key. Sevenths are reduced to their
     triads: a spurious seventh (I heard as I7 = V7 of the subdominant) must not move the key."""
@@ -113,7 +120,7 @@ def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
     for c in chords:
         if c["label"] == "N":
             continue
-        root, quality = c["label"].split(":")
+        root, quality, _ = parse_label(c["label"])
         dur = c["end_sec"] - c["start_sec"]
         total += dur
         if _TRIAD_OF.get(quality) in DIATONIC[mode].get((pitch_class(root) - tonic) % 12, ()):
@@ -128,7 +135,7 @@ def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mod
         label = next((c["label"] for c in chords if c["start_sec"] <= t + 0.05 < c["end_sec"]), "N")
         if label == "N":
             continue
-        root, quality = label.split(":")
+        root, quality, _ = parse_label(label)
         n += 1
         hits += pitch_class(root) == tonic and _TRIAD_OF.get(quality) == ("maj" if mode == "major" else "min")
     return hits / n if n else 0.0

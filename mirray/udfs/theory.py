@@ -7,10 +7,11 @@ import math
 from collections import Counter
 from functools import lru_cache
 
-from mirray.udfs.mir import DIATONIC, pitch_class
+from mirray.udfs.mir import DIATONIC, parse_label, pitch_class
 
 # Semitones above the tonic -> the interval that names that degree (b2, 2, b3, 3, 4, #4, 5, b6, 6, b7, 7).
 DEGREE_INTERVALS = ("P1", "m2", "M2", "m3", "M3", "P4", "A4", "P5", "m6", "M6", "m7", "M7")
+HARTE_BASS = {"b3": "m3", "3": "M3", "5": "P5", "b7": "m7", "7": "M7"}  # Harte bass degree -> interval above the root
 INTERVALS = {"maj": ("M3", "P5"), "min": ("m3", "P5"), "7": ("M3", "P5", "m7"), "maj7": ("M3", "P5", "M7"), "min7": ("m3", "P5", "m7")}
 
 # Scale degree (semitones above the tonic) -> function, for diatonic triads.
@@ -36,17 +37,20 @@ TWELVE_BAR_VARIANTS = (TWELVE_BAR_BLUES, TWELVE_BAR_BLUES[:11] + ["V"])  # with 
 
 @lru_cache(maxsize=4096)
 def roman_figure(label: str, tonic: str, mode: str, secondary: bool = False) -> str | None:
-    """music21's roman numeral figure (root position) of a Harte label in a key, e.g. ("E:7", "A", "major") -> "V7";
-    with ``secondary``, named as an applied dominant ("V7/V")."""
+    """music21's roman numeral figure of a Harte label in a key, e.g. ("E:7", "A", "major") -> "V7",
+    ("C:maj/3", "C", "major") -> "I6"; with ``secondary``, named as an applied dominant ("V7/V")."""
     if label == "N" or ":" not in label:
         return None
     from music21 import chord, key, pitch, roman
 
-    root, quality = label.split(":")
+    root, quality, bass_degree = parse_label(label)
     # spell the root as a degree of the key (Db in Ab major, not the label's C#), then the chord from the root
     degree = DEGREE_INTERVALS[(pitch_class(root) - pitch_class(tonic)) % 12]
-    bass = pitch.Pitch(tonic.replace("b", "-") + "3").transpose(degree)
-    pitches = [bass] + [bass.transpose(iv) for iv in INTERVALS[quality]]
+    root_pitch = pitch.Pitch(tonic.replace("b", "-") + "3").transpose(degree)
+    pitches = [root_pitch] + [root_pitch.transpose(iv) for iv in INTERVALS[quality]]
+    if bass_degree in HARTE_BASS:  # an inversion: that chord tone an octave below the rest
+        bass = root_pitch.transpose(HARTE_BASS[bass_degree]).transpose("-P8")
+        pitches = [bass] + [p for p in pitches if p.pitchClass != bass.pitchClass]
     return roman.romanNumeralFromChord(chord.Chord(pitches), key.Key(tonic, mode), preferSecondaryDominants=secondary).figure
 
 
@@ -62,7 +66,7 @@ def function_of(label: str, tonic: str, mode: str) -> str:
     """tonic | tonic_substitute | subdominant | dominant | subtonic | secondary_dominant | borrowed | chromatic | none."""
     if label == "N":
         return "none"
-    root, quality = label.split(":")
+    root, quality, _ = parse_label(label)
     degree = (pitch_class(root) - pitch_class(tonic)) % 12
     triad = "min" if quality.startswith("min") else "maj"
     if triad in DIATONIC[mode].get(degree, ()):
@@ -112,7 +116,7 @@ def find_patterns(numerals: list[str], times: list[float]) -> list[dict]:
 def circle_of_fifths_runs(chords: list[dict], min_len: int = 4) -> list[dict]:
     """Runs of at least ``min_len`` chords whose roots fall by a fifth (up a fourth) each step."""
     runs, start = [], 0
-    roots = [pitch_class(c["label"].split(":")[0]) for c in chords]
+    roots = [pitch_class(parse_label(c["label"])[0]) for c in chords]
     for i in range(1, len(roots) + 1):
         if i == len(roots) or (roots[i] - roots[i - 1]) % 12 != 5:
             if i - start >= min_len:
