@@ -102,9 +102,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 chord_audio = audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
                 chord_chroma, _ = mir.chroma_features(chord_audio, mir_sr, hop)
                 chord_chroma = chord_chroma[:, :chroma.shape[1]]
-            # the bass is read per chord's first beat: a 4× coarser hop is plenty and halves its cost
-            bass = chords.bass_chroma(chord_audio, mir_sr, 4 * hop, (row["tuning_cents"] or 0.0) / 100.0)
-            bass_times = librosa.frames_to_time(np.arange(bass.shape[1]), sr=mir_sr, hop_length=4 * hop)
+            if mir_cfg["chord_inversions"]:  # the bass is read per chord's first beat: a 4× coarser hop is plenty
+                bass = chords.bass_chroma(chord_audio, mir_sr, 4 * hop, (row["tuning_cents"] or 0.0) / 100.0)
+                bass_times = librosa.frames_to_time(np.arange(bass.shape[1]), sr=mir_sr, hop_length=4 * hop)
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):

@@ -49,7 +49,7 @@ def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_ra
     return beat_times_sec[alive[0]:alive[-1] + 1]
 
 
-def _strength_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float) -> float:
+def strength_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float) -> float:
     """Mean onset strength at the given times (max over ±1 frame: an attack straddling two frames still counts)."""
     f = np.round(times_sec * frame_rate_hz).astype(int)
     return float(np.mean(np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in (-1, 0, 1)], axis=0)))
@@ -67,7 +67,7 @@ def off_beat_fix(beat_times_sec: np.ndarray, low_env: np.ndarray, frame_rate_hz:
     period = np.diff(beat_times_sec)
 
     def strength(times: np.ndarray) -> float:
-        return _strength_at(low_env, times, frame_rate_hz)
+        return strength_at(low_env, times, frame_rate_hz)
 
     on = strength(beat_times_sec[:-1])
     shifts = np.linspace(0.2, 0.8, 13)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mirray.udfs.beat_refine import strength_at
+
 
 def _z(x: np.ndarray) -> np.ndarray:
     sd = x.std()
@@ -56,9 +58,8 @@ def subdivision(beat_times_sec: list[float], onset_env: np.ndarray, frame_rate_h
         return 2
     period = np.diff(beats)
 
-    def strength(frac: float) -> float:  # max over ±1 frame: an attack straddling two frames still counts
-        f = np.round((beats[:-1] + frac * period) * frame_rate_hz).astype(int)
-        return float(np.mean(np.max([onset_env[np.clip(f + d, 0, len(onset_env) - 1)] for d in (-1, 0, 1)], axis=0)))
+    def strength(frac: float) -> float:
+        return strength_at(onset_env, beats[:-1] + frac * period, frame_rate_hz)
 
     return 3 if min(strength(1 / 3), strength(2 / 3)) >= ratio * max(strength(0.5), 1e-9) else 2
 
