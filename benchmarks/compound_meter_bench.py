@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import mirray_run, score
+from mir_eval_bench import gm_mp3, mirray_run, score
 from mirray.config import load_config
-from mirray.corpus.gm_songs import SOUNDFONTS, SongSpec, render
-from mirray.corpus.synth import write_mp3
+from mirray.corpus.gm_songs import SOUNDFONTS, SongSpec
 from mirray.udfs.mir import PITCH_CLASSES
 
 
@@ -37,11 +36,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="mirray-68-"))
     rows, found = [], collections.Counter()
     for i, spec in enumerate(specs(args.songs)):
-        stems, truth = render(spec)
-        mix = sum(stems.values())
-        path = write_mp3(folder / f"six8_{i:02d}.mp3", mix, 44100, {"title": f"6/8 song {i}"})
+        truth, path, duration_sec = gm_mp3(spec, folder / f"six8_{i:02d}.mp3")
         row, _ = mirray_run(path, cfg)
-        m = score(truth, row, mix.shape[0] / 44100)
+        m = score(truth, row, duration_sec)
         found[row["time_signature"]] += 1
         rows.append(m)
         print(f"song {i}: {spec.tempo_bpm} BPM (dotted quarter) → {row['tempo_bpm']:.1f} BPM {row['time_signature']}, "

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.gm_genres import GENRES, genre_specs
-from mirray.corpus.gm_songs import render
-from mirray.corpus.synth import write_mp3
 from mirray.udfs import genre
 
 
@@ -51,8 +49,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="mirray-genre-"))
     truth, primary, conf, top3 = [], [], [], []
     for i, spec in enumerate(genre_specs(args.per_genre, args.seed)):
-        stems, _ = render(spec)
-        path = write_mp3(folder / f"g{i:03d}.mp3", sum(stems.values()), 44100, {"title": f"genre song {i}"})
+        _, path, _ = gm_mp3(spec, folder / f"g{i:03d}.mp3")
         row, _ = mirray_run(path, cfg)
         mt = row["music_theory"]
         g = mt["genre_analysis"]

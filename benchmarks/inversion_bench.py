@@ -15,10 +15,9 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import mirray_run
+from mir_eval_bench import gm_mp3, mirray_run
 from mirray.config import load_config
-from mirray.corpus.gm_songs import SOUNDFONTS, SongSpec, render
-from mirray.corpus.synth import write_mp3
+from mirray.corpus.gm_songs import SOUNDFONTS, SongSpec
 from mirray.udfs.mir import PITCH_CLASSES
 
 PROGRESSIONS = (
@@ -48,9 +47,7 @@ def main() -> None:
     majmin, majmin_inv = [], []
     inverted_hits = inverted_total = false_inv = root_total = 0
     for i, spec in enumerate(specs(args.songs)):
-        stems, truth = render(spec)
-        mix = sum(stems.values())
-        path = write_mp3(folder / f"inv_{i:02d}.mp3", mix, 44100, {"title": f"inversion song {i}"})
+        truth, path, _ = gm_mp3(spec, folder / f"inv_{i:02d}.mp3")
         row, _ = mirray_run(path, cfg)
         ref = [(a, b, lab) for a, b, lab in truth["chords"]]
         est = [(c["start_sec"], c["end_sec"], c["label"]) for c in row["chords"]]

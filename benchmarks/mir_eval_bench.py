@@ -46,16 +46,23 @@ def corpus(n: int, song_sec: float, folder: Path) -> list[dict]:
     return songs
 
 
+def gm_mp3(spec, path: Path) -> tuple[dict, Path, float]:
+    """Render a mirray.corpus.gm_songs spec to an MP3 at ``path``: (truth, path, duration in s)."""
+    from mirray.corpus.gm_songs import render
+
+    stems, truth = render(spec)
+    mix = sum(stems.values())
+    return truth, write_mp3(path, mix, 44100, {"title": path.stem}), mix.shape[0] / 44100
+
+
 def gm_corpus(n: int, folder: Path) -> list[dict]:
     """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs)."""
-    from mirray.corpus.gm_songs import benchmark_specs, render
+    from mirray.corpus.gm_songs import benchmark_specs
 
     songs = []
     for i, spec in enumerate(benchmark_specs(n)):
-        stems, truth = render(spec)
-        mix = sum(stems.values())
-        path = write_mp3(folder / f"gm{i:03d}.mp3", mix, 44100, {"title": f"gm song {i}"})
-        songs.append({**truth, "path": path, "duration_sec": mix.shape[0] / 44100, "spec": spec})
+        truth, path, duration_sec = gm_mp3(spec, folder / f"gm{i:03d}.mp3")
+        songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
     return songs
 
 

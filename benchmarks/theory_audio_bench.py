@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
-from mirray.corpus.gm_songs import benchmark_specs, render
-from mirray.corpus.synth import write_mp3
+from mirray.corpus.gm_songs import benchmark_specs
 from mirray.udfs import theory
 
 TYPES = ("authentic", "plagal", "deceptive", "half")
@@ -90,8 +89,7 @@ def main() -> None:
     counts = {k: np.zeros(3) for k in (*TYPES, None)}
     cpu = 0.0
     for i, spec in enumerate(benchmark_specs(args.songs)):
-        stems, truth = render(spec)
-        path = write_mp3(folder / f"gm{i:03d}.mp3", sum(stems.values()), 44100, {"title": f"gm {i}"})
+        truth, path, _ = gm_mp3(spec, folder / f"gm{i:03d}.mp3")
         row, _ = mirray_run(path, cfg)
         cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
         harmonic = row["music_theory"]["harmonic_analysis"]

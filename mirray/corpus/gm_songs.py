@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from mirray.udfs.chords import BASS_DEGREES
 from mirray.udfs.mir import PITCH_CLASSES
 
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -98,7 +99,7 @@ def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
                (0, 3, 6): "dim", (0, 3, 6, 10): "hdim7"}[tuple(pcs)]
     bass = (rn.bass().pitchClass - root) % 12
     tones = [root + bass] + [root + iv for iv in pcs if iv != bass]
-    label = f"{PITCH_CLASSES[root]}:{quality}" + (f"/{ {3: 'b3', 4: '3', 6: 'b5', 7: '5', 10: 'b7', 11: '7'}[bass]}" if bass else "")
+    label = f"{PITCH_CLASSES[root]}:{quality}" + (f"/{ {**BASS_DEGREES, 6: 'b5'}[bass]}" if bass else "")  # b5: dim chords
     return tones, label
 
 
