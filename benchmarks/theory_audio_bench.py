@@ -7,7 +7,8 @@ perfect MIR front end would hand the theory stage. Scored:
 - numerals: share of time where the estimated figure equals music21's figure for the true chord in the
   true key (exact, e.g. V7/vi), and where the triad-level numeral equals the generator's (V7 vs V equal);
 - key over time: share of time where the estimated key equals the true key;
-- cadences: precision/recall/F of (type, time within one beat) pairs, per type and over all types.
+- cadences: precision/recall/F of (type, time within one beat) pairs, per type and over all types;
+- swing ratio against the generator's (swung and straight songs apart).
 
     .venv/bin/python benchmarks/theory_audio_bench.py [--songs 32]
 """
@@ -85,7 +86,7 @@ def main() -> None:
     args = p.parse_args()
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-theory-"))
-    exact, triad, keys = [], [], []
+    exact, triad, keys, swing = [], [], [], []
     counts = {k: np.zeros(3) for k in (*TYPES, None)}
     cpu = 0.0
     for i, spec in enumerate(benchmark_specs(args.songs)):
@@ -97,6 +98,7 @@ def main() -> None:
         exact.append(e)
         triad.append(t)
         keys.append(key_over_time(truth, row))
+        swing.append((truth["swing_ratio"], row["music_theory"]["rhythmic_analysis"]["swing_ratio"]))
         ref = true_cadences(truth)
         tol = 60.0 / truth["tempo_bpm"]
         for k in counts:
@@ -113,6 +115,13 @@ def main() -> None:
         prec, rec = hits / max(n_est, 1), hits / max(n_ref, 1)
         f = 2 * prec * rec / max(prec + rec, 1e-9)
         print(f"| {k or 'all'} | {int(n_ref)} | {int(n_est)} | {prec:.3f} | {rec:.3f} | {f:.3f} |")
+    print("\nSwing ratio (long:short eighths; None when nothing sounds between the beats)")
+    print("| songs | count | reported | median abs error where reported | reported > 1.3 |\n|---|---:|---:|---:|---:|")
+    for name, sel in (("swung (truth > 1)", lambda t: t > 1), ("straight", lambda t: t == 1)):
+        pairs = [(t, e) for t, e in swing if sel(t)]
+        got = [(t, e) for t, e in pairs if e is not None]
+        err = np.median([abs(e - t) for t, e in got]) if got else float("nan")
+        print(f"| {name} | {len(pairs)} | {len(got)} | {err:.3f} | {sum(e > 1.3 for _, e in got)} |")
 
 
 if __name__ == "__main__":

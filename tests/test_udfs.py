@@ -167,3 +167,44 @@ def test_beat_subdivision(fractions, expected):
         for frac in fractions:
             env[int(round((t + frac * beat_sec) * frame_rate_hz))] = 1.0 if frac == 0 else 0.6
     assert subdivision(beats.tolist(), env, frame_rate_hz) == expected
+
+
+def _pulse_env(beat_sec: float, fractions: dict, seconds: float = 20.0, frame_rate_hz: float = 100.0) -> np.ndarray:
+    """Onset strength with a 3-frame attack at each (fraction of a beat -> height)."""
+    env = np.zeros(int((seconds + 2) * frame_rate_hz))
+    for t in np.arange(0.0, seconds, beat_sec) + 1.0:  # the first beat at 1 s
+        for frac, height in fractions.items():
+            f = int(round((t + frac * beat_sec) * frame_rate_hz))
+            env[f - 1:f + 2] = np.maximum(env[f - 1:f + 2], [0.5 * height, height, 0.5 * height])
+    return env
+
+
+@pytest.mark.parametrize("swing,expect_move", [(1.6, True), (2.0, True), (1.0, False)])
+def test_grid_on_swung_off_beats_moves_back(swing, expect_move):
+    from mirray.udfs.beat_refine import swung_off_beat_fix
+
+    beat_sec, frame_rate_hz = 0.5, 100.0
+    off = swing / (1 + swing)  # where the off-beat eighth falls
+    env = _pulse_env(beat_sec, {0.0: 1.0, off: 1.0})  # off-beat hats as loud as the beat (dance)
+    true_beats = np.arange(1.0, 19.0, beat_sec)
+    on_off_beats = true_beats + off * beat_sec  # what a tracker locked to the hats returns
+    moved = swung_off_beat_fix(on_off_beats, env, frame_rate_hz)
+    if expect_move:  # back on the beat, to within a frame
+        assert np.max(np.abs(moved - (true_beats + beat_sec))) <= 0.011
+    else:  # straight: the off-beat grid looks like a beat grid, nothing to go on
+        assert moved is on_off_beats
+    assert swung_off_beat_fix(true_beats, env, frame_rate_hz) is true_beats
+
+
+@pytest.mark.parametrize("swing,soft", [(1.0, 0.3), (1.5, 0.3), (2.0, 0.2)])
+def test_swing_ratio_from_the_phase_profile(swing, soft):
+    """A soft ride (0.2-0.3 of the beat's attack) is enough; with nothing between the beats there is no ratio."""
+    from mirray.udfs.beat_refine import phase_profile
+    from mirray.udfs.rhythm import swing_ratio
+
+    beat_sec, frame_rate_hz = 0.6, 43.0  # the pipeline's frame rate: 22050 Hz / 512
+    beats = np.arange(1.0, 20.0, beat_sec)
+    env = _pulse_env(beat_sec, {0.0: 1.0, swing / (1 + swing): soft}, frame_rate_hz=frame_rate_hz)
+    assert swing_ratio(phase_profile(env, beats, frame_rate_hz)) == pytest.approx(swing, rel=0.06)
+    beats_only = _pulse_env(beat_sec, {0.0: 1.0}, frame_rate_hz=frame_rate_hz)
+    assert swing_ratio(phase_profile(beats_only, beats, frame_rate_hz)) is None

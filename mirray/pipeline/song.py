@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mirray.pipeline.schema import SCHEMA_VERSION
-from mirray.udfs import audio, chords, genre, loudness, metadata, meter, mir, quality, rhythm, sections, theory
+from mirray.udfs import audio, beat_refine, chords, genre, loudness, metadata, meter, mir, quality, rhythm, sections, theory
 
 
 class StageFailed(Exception):
@@ -138,7 +138,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"])
         with step(row, "theory"):
-            row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, cfg["theory"])
+            row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):
             row.update(loudness.loudness(samples, sr_hz))
         with step(row, "quality"):
@@ -184,8 +184,8 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
                                       row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"))
 
 
-def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, theory_cfg: dict) -> dict:
-    """``envelopes``: onset strength over all bands, below 200 Hz and above 4 kHz (same hop)."""
+def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, frame_rate_hz: float, theory_cfg: dict) -> dict:
+    """``envelopes``: onset strength over all bands, below 200 Hz and above 4 kHz (same hop, ``frame_rate_hz``)."""
     onset_env, low_env, high_env = envelopes
     at_beats = lambda env: env[np.minimum(beat_frames, len(env) - 1)] if len(beat_frames) else np.zeros(0)  # noqa: E731
     harmonic = theory.harmonic_analysis(row.get("chords") or [], row.get("key_tonic"), row.get("key_mode"),
@@ -195,7 +195,8 @@ def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, theory_cfg: di
     rhythmic = rhythm.rhythmic_analysis(row.get("onset_times_sec") or [], row.get("beat_times_sec") or [],
                                         row.get("downbeat_times_sec") or [], row.get("beats_per_bar"),
                                         row.get("time_signature"), at_beats(onset_env), at_beats(low_env), at_beats(high_env),
-                                        high_ratio)
+                                        high_ratio, beat_refine.phase_profile(onset_env, np.asarray(row.get("beat_times_sec") or []),
+                                                                              frame_rate_hz))
     features = genre.features_for_genre(row, harmonic, rhythmic)
     genres = genre.genre_analysis(features, row.get("genre"), genre.load_model(theory_cfg["genre_model"]), theory_cfg["tag_weight"],
                                   sharpness=theory_cfg["genre_sharpness"])

@@ -79,6 +79,59 @@ def off_beat_fix(beat_times_sec: np.ndarray, low_env: np.ndarray, frame_rate_hz:
     return beat_times_sec
 
 
+def phase_profile(env: np.ndarray, beat_times_sec: np.ndarray, frame_rate_hz: float, bins: int = 40) -> np.ndarray:
+    """Mean onset strength at ``bins`` equal steps of each beat span (phase 0 = the beat), scaled to max 1:
+    where, inside the beat, the attacks fall. Linear interpolation between frames; each span is stretched to
+    one beat, so tempo drift does not blur it."""
+    if len(beat_times_sec) < 2:
+        return np.zeros(bins)
+    a, b = np.asarray(beat_times_sec[:-1]), np.asarray(beat_times_sec[1:])
+    frames = (a[:, None] + (b - a)[:, None] * np.arange(bins)[None, :] / bins) * frame_rate_hz
+    prof = np.interp(frames.ravel(), np.arange(len(env)), env).reshape(frames.shape).mean(axis=0)
+    return prof / prof.max() if prof.max() > 0 else prof
+
+
+def off_beat_peak(profile: np.ndarray, lo: float = 0.25, hi: float = 0.8) -> tuple[int, float, float]:
+    """(bin of the beat's own peak, distance in beats from it to the strongest peak between ``lo`` and ``hi``
+    of a beat after it, that peak's height relative to the beat's). The beat's peak is searched within
+    ±0.15 beat (the grid's attacks and the envelope's maximum can be a frame apart); both peak positions
+    are refined by a parabola through their neighbours."""
+    bins = len(profile)
+    near = np.r_[np.arange(0, int(0.15 * bins) + 1), np.arange(bins - int(0.15 * bins), bins)]
+    p0 = int(near[np.argmax(profile[near])])
+    window = (p0 + np.arange(int(np.ceil(lo * bins)), int(hi * bins) + 1)) % bins
+    p1 = int(window[np.argmax(profile[window])])
+
+    def vertex(i: int) -> float:
+        a, b, c = profile[(i - 1) % bins], profile[i], profile[(i + 1) % bins]
+        denom = a - 2 * b + c
+        return i + (0.5 * (a - c) / denom if denom < 0 else 0.0)
+
+    return p0, ((vertex(p1) - vertex(p0)) % bins) / bins, float(profile[p1] / max(profile[p0], 1e-9))
+
+
+def swung_off_beat_fix(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, min_height: float = 0.5,
+                       max_mirror: float = 0.5) -> np.ndarray:
+    """Move a grid that sits on swung off-beats back onto the beat.
+
+    Swung eighths fall late in the beat (long-short: a 2:1 swing puts the off-beat at 2/3). A grid locked to
+    the swung off-beats sees the reverse, a strong attack early in each of its beats (at 1/3-0.44) and
+    nothing at the mirror position: short-long everywhere, which songs hardly do. Then the beat is that
+    early attack. Needs a strong early peak (``min_height`` of the grid's own) and a weak mirror
+    (under ``max_mirror`` of the early peak), so straight and triplet grids are left alone."""
+    if len(beat_times_sec) < 8:
+        return beat_times_sec
+    prof = phase_profile(onset_env, beat_times_sec, frame_rate_hz)
+    p0, d, height = off_beat_peak(prof)
+    bins = len(prof)
+    mirror = prof[(p0 + np.arange(int((1 - d - 0.05) * bins), int((1 - d + 0.05) * bins) + 1)) % bins].max()
+    if not (0.28 <= d <= 0.44 and height >= min_height and mirror <= max_mirror * height * prof[p0]):
+        return beat_times_sec
+    period = np.diff(beat_times_sec)
+    moved = beat_times_sec[:-1] + d * period
+    return np.append(moved, moved[-1] + period[-1])
+
+
 def grid_repair(beat_times_sec: np.ndarray, period_sec: float | None = None, tolerance: float = 0.2, min_in_phase: float = 0.6,
                 max_spread: float = 0.04) -> np.ndarray:
     """Put beats that slipped off the song's grid back on it, for songs played to a steady tempo.

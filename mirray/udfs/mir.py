@@ -73,6 +73,7 @@ def tempo_and_beats(
     beat_times_sec = beat_refine.trim_silent_ends(np.asarray(beat_times_sec, dtype=np.float64), onset_env, sr_hz / hop_length)
     if low_env is not None:
         beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
+    beat_times_sec = beat_refine.swung_off_beat_fix(beat_times_sec, onset_env, sr_hz / hop_length)
     beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_fine)
     # beats and onsets come from the same coarse envelope, so they share its lag
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0

@@ -7,6 +7,8 @@ from collections import Counter
 
 import numpy as np
 
+from mirray.udfs.beat_refine import off_beat_peak
+
 
 def lhl_weights(beats_per_bar: int, subdivisions: int = 4) -> np.ndarray:
     """Longuet-Higgins & Lee metric weights for one bar on a grid of ``subdivisions`` per beat:
@@ -70,20 +72,15 @@ def syncopation_index(bars: list[np.ndarray], beats_per_bar: int, subdivisions: 
     return float(min(1.0, total / len(on) / -w.min()))
 
 
-def swing_ratio(onset_times_sec: list[float], beat_times_sec: list[float]) -> float | None:
-    """Median long:short ratio of beats split by an off-beat onset (1.0 straight, 2.0 triplet swing).
-
-    Looks for the onset between 30 % and 85 % of each beat span; needs at least 4 such beats.
-    """
-    onsets = np.asarray(onset_times_sec, dtype=float)
-    ratios = []
-    for a, b in zip(beat_times_sec[:-1], beat_times_sec[1:]):
-        span = b - a
-        mid = onsets[(onsets > a + 0.3 * span) & (onsets < a + 0.85 * span)]
-        if len(mid):
-            t = mid[np.argmin(np.abs(mid - (a + 0.6 * span)))]
-            ratios.append((t - a) / (b - t))
-    return float(np.median(ratios)) if len(ratios) >= 4 else None
+def swing_ratio(phase_profile: np.ndarray | None, min_height: float = 0.15) -> float | None:
+    """Long:short ratio of the beat's halves (1.0 straight, 2.0 triplet swing), from where the strongest
+    attack between 40 % and 80 % of the beat falls on average (``beat_refine.phase_profile``). Averaging the
+    onset strength over every beat finds a soft ride or hat that discrete onset picking misses. None when
+    that attack is under ``min_height`` of the beat's own (nothing between the beats)."""
+    if phase_profile is None or not np.any(phase_profile > 0):
+        return None
+    _, d, height = off_beat_peak(phase_profile, 0.4, 0.8)
+    return round(d / (1 - d), 3) if height >= min_height else None
 
 
 def by_position(values: np.ndarray, beat_times_sec: list[float], downbeats_sec: list[float], beats_per_bar: int) -> list[float]:
@@ -125,8 +122,9 @@ def complexity_score(bars: list[np.ndarray], syncopation: float | None) -> float
 def rhythmic_analysis(onset_times_sec: list[float], beat_times_sec: list[float], downbeats_sec: list[float],
                       beats_per_bar: int | None, time_signature: str | None, accent_at_beats: np.ndarray,
                       low_at_beats: np.ndarray | None = None, high_at_beats: np.ndarray | None = None,
-                      high_band_onset_ratio: float | None = None) -> dict:
-    """The seed's rhythmic_analysis block (plus swing_ratio)."""
+                      high_band_onset_ratio: float | None = None, phase_profile: np.ndarray | None = None) -> dict:
+    """The seed's rhythmic_analysis block (plus swing_ratio, read from ``phase_profile``: onset strength by
+    place in the beat)."""
     bpb = beats_per_bar or 4
     bars = onset_grid(onset_times_sec, list(downbeats_sec), bpb) if len(downbeats_sec) >= 2 else []
     sync = syncopation_index(bars, bpb)
@@ -136,5 +134,5 @@ def rhythmic_analysis(onset_times_sec: list[float], beat_times_sec: list[float],
         "complexity_score": complexity_score(bars, sync),
         "metric_hierarchy": metric_hierarchy(accent_at_beats, beat_times_sec, list(downbeats_sec), beats_per_bar, low_at_beats, high_at_beats),
         "high_band_onset_ratio": high_band_onset_ratio,
-        "swing_ratio": swing_ratio(onset_times_sec, beat_times_sec),
+        "swing_ratio": swing_ratio(phase_profile),
     }
