@@ -98,6 +98,27 @@ def test_folder_end_to_end_incremental_and_duplicates(local_ray, songs_dir, make
     assert aliases["song_id"].iloc[0] == dup_row["song_id"]
     assert graph.run(str(folder), str(out), cfg).processed == 0  # the alias counts as done too
 
+    # a genre model trained on the run's own tagged songs (6 tags, one song each), loadable by the pipeline
+    from mirray.pipeline import cli
+    from mirray.udfs import genre
+    from mirray.udfs.genre_model import LinearGenreModel
+
+    model_path = tmp_path / "genre.json"
+    assert cli.main(["genre-fit", str(out), "--model", str(model_path), "--min-songs", "1", "--c", "100"]) == 0
+    model = genre.load_model(f"linear:{model_path}")
+    tagged = [r for r in pq.read_table(out / "features").to_pylist() if r["genre"]]  # lists, as pyarrow gives them
+    assert sorted(model.genres) == sorted(genre.normalise_tag(r["genre"]) for r in tagged)
+    for row in tagged:
+        mt = row["music_theory"]
+        probs = model.predict(genre.features_for_genre(row, mt["harmonic_analysis"], mt["rhythmic_analysis"]))
+        assert sum(probs.values()) == pytest.approx(1.0) and max(probs, key=probs.get) == genre.normalise_tag(row["genre"])
+    labels = tmp_path / "labels.csv"
+    labels.write_text("song_id,genre\n" + "".join(f"{sid},{'Rock' if tempo > 110 else 'jazz'}\n"
+                                                   for sid, tempo in zip(feats["song_id"], feats["tempo_bpm"])))
+    assert cli.main(["genre-fit", str(out), "--model", str(model_path), "--labels", str(labels), "--min-songs", "1"]) == 0
+    assert sorted(LinearGenreModel(str(model_path)).genres) == ["jazz", "rock"]
+    assert cli.main(["genre-fit", str(tmp_path / "nothing"), "--model", str(model_path)]) == 2  # clear error, no traceback
+
 
 def test_missing_input_is_a_clear_error(local_ray, tmp_path):
     with pytest.raises(FileNotFoundError, match="input not found"):

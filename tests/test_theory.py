@@ -131,3 +131,31 @@ def test_genre_tag_normalisation_and_pluggable_model():
     assert isinstance(custom, genre.RulesGenreModel)
     blues = genre.genre_analysis({"twelve_bar": True, "swing_ratio": 1.8, "dominant7_share": 0.8}, None)
     assert blues["primary_genre"] == "blues"
+
+
+def test_linear_genre_model_learns_conventions_and_round_trips(tmp_path):
+    from mirray.udfs.genre_model import LinearGenreModel
+
+    rng = np.random.default_rng(3)
+
+    def song(g: str) -> dict:  # blues: 12-bar, swung, dominant sevenths; electronic: steady kick at ~126 BPM
+        if g == "blues":
+            return {"tempo_bpm": rng.uniform(70, 130), "twelve_bar": rng.random() < 0.8, "swing_ratio": rng.uniform(1.6, 2.2),
+                    "dominant7_share": rng.uniform(0.5, 1.0), "low_accent_by_position": list(rng.uniform(0.2, 1.0, 4))}
+        return {"tempo_bpm": rng.uniform(120, 132), "tempo_confidence": 1.0, "swing_ratio": None,
+                "low_accent_by_position": list(rng.uniform(0.8, 1.0, 4)), "seventh_share": rng.uniform(0, 0.2)}
+
+    labels = ["blues", "electronic"] * 20
+    model = LinearGenreModel.fit([song(g) for g in labels], labels)
+    test = ["blues", "electronic"] * 10
+    probs = [model.predict(song(g)) for g in test]
+    assert all(abs(sum(p.values()) - 1) < 1e-9 for p in probs)
+    assert np.mean([max(p, key=p.get) == g for p, g in zip(probs, test)]) >= 0.9
+    model.save(tmp_path / "m.json")
+    again = genre.load_model(f"linear:{tmp_path / 'm.json'}")
+    one = song("blues")
+    assert again.predict(one) == pytest.approx(model.predict(one))
+    g = genre.genre_analysis(song("electronic"), "Country", again, tag_weight=0.6)
+    assert g["source"] == "tag+model" and g["primary_genre"] == "country"  # a tag outside the model's genres still counts
+    with pytest.raises(ValueError, match="at least 2 genres"):
+        LinearGenreModel.fit([song("blues")] * 3, ["blues"] * 3)

@@ -90,6 +90,64 @@ def cmd_warmup(args) -> int:
     return 0
 
 
+def cmd_genre_fit(args) -> int:
+    """Train the linear genre model on a run's output: labels from the songs' ID3 genre tags (normalised
+    to the taxonomy), or from a CSV of song_id,genre; features from the same rows (never the tag)."""
+    import csv
+
+    import numpy as np
+
+    from mirray.pipeline import sinks, storage
+    from mirray.udfs import genre
+    from mirray.udfs.genre_model import LinearGenreModel
+
+    cfg = load_config(args.config, args.set)
+    table = sinks.read_columns(args.out, "features", ["song_id", "genre", "tempo_bpm", "tempo_confidence", "time_signature",
+                                                      "has_vocals", "chords", "music_theory"], storage.StorageSpec.from_config(cfg))
+    if table is None:
+        raise ValueError(f"no feature rows under {args.out}/features: run `mirray run INPUT --out {args.out}` first")
+    given = {}
+    if args.labels:
+        with open(args.labels, newline="") as fh:
+            given = {r["song_id"]: genre.normalise_tag(r["genre"]) or r["genre"].strip().lower() for r in csv.DictReader(fh)}
+    feats, labels = [], []
+    for row in table.to_pylist():
+        label = given.get(row["song_id"]) if args.labels else genre.normalise_tag(row["genre"])
+        mt = row.get("music_theory")
+        if label and mt:
+            feats.append(genre.features_for_genre(row, mt["harmonic_analysis"] or {}, mt["rhythmic_analysis"] or {}))
+            labels.append(label)
+    counts = {g: labels.count(g) for g in sorted(set(labels))}
+    print(f"mirray genre-fit: {len(labels)} labelled songs of {table.num_rows}: " + ", ".join(f"{g} {n}" for g, n in counts.items()))
+    kept = [g for g, n in counts.items() if n >= args.min_songs]
+    if len(kept) < 2:
+        raise ValueError(f"need at least 2 genres with >= {args.min_songs} songs each (--min-songs); have {counts}")
+    if len(kept) < len(counts):
+        print(f"mirray genre-fit: leaving out genres with fewer than {args.min_songs} songs: "
+              + ", ".join(g for g in counts if g not in kept))
+    feats, labels = zip(*[(f, g) for f, g in zip(feats, labels) if g in kept])
+    folds = min(5, min(counts[g] for g in kept))
+    if folds >= 2:  # held-out estimate before the final fit on everything
+        rng = np.random.default_rng(0)
+        fold_of = np.empty(len(labels), dtype=int)
+        for g in kept:
+            idx = [i for i, lab in enumerate(labels) if lab == g]
+            fold_of[idx] = rng.permutation(np.arange(len(idx)) % folds)
+        hits, loss = [], []
+        for k in range(folds):
+            train = [i for i in range(len(labels)) if fold_of[i] != k]
+            model = LinearGenreModel.fit([feats[i] for i in train], [labels[i] for i in train], args.c)
+            for i in np.flatnonzero(fold_of == k):
+                p = model.predict(feats[i])
+                hits.append(max(p, key=p.get) == labels[i])
+                loss.append(-np.log(max(p.get(labels[i], 0.0), 1e-9)))
+        print(f"mirray genre-fit: {folds}-fold cross-validated top-1 accuracy {np.mean(hits):.3f}, log loss {np.mean(loss):.3f} "
+              f"(always guessing the commonest genre: {max(counts[g] for g in kept) / len(labels):.3f})")
+    LinearGenreModel.fit(list(feats), list(labels), args.c).save(args.model)
+    print(f"mirray genre-fit: wrote {args.model}; use it with --set theory.genre_model=linear:{Path(args.model).resolve()}")
+    return 0
+
+
 def _print_demo_table(out: Path, truths: list[dict]) -> None:
     import pandas as pd
 
@@ -126,6 +184,16 @@ def main(argv: list[str] | None = None) -> int:
 
     p_warm = sub.add_parser("warmup", help="compile and cache numba code once (run after install, per node)")
     p_warm.set_defaults(func=cmd_warmup)
+
+    p_fit = sub.add_parser("genre-fit", help="train the linear genre model on a run's tagged (or CSV-labelled) songs")
+    p_fit.add_argument("out", help="a run's output folder or s3:// prefix (reads OUT/features)")
+    p_fit.add_argument("--model", required=True, help="JSON file to write")
+    p_fit.add_argument("--labels", help="CSV with song_id,genre columns (default: the songs' ID3 genre tags)")
+    p_fit.add_argument("--min-songs", type=int, default=5, help="leave out genres with fewer labelled songs")
+    p_fit.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength")
+    p_fit.add_argument("--config")
+    p_fit.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p_fit.set_defaults(func=cmd_genre_fit)
 
     args = parser.parse_args(argv)
     try:

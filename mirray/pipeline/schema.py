@@ -97,7 +97,7 @@ FEATURES = pa.schema([
             ("confidence", pa.float32()),                       # rule baseline: not calibrated yet
             ("predicted_genres", pa.list_(pa.struct([("genre", pa.string()), ("confidence", pa.float32())]))),
             ("tag_genre", pa.string()),                         # ID3 genre normalised to the taxonomy
-            ("source", pa.string()),                            # rules | tag+rules
+            ("source", pa.string()),                            # rules | model (genre_model), with "tag+" when a tag counted
         ])),
     ])),
     # loudness (EBU R128 via pyloudnorm) and levels

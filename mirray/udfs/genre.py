@@ -1,13 +1,16 @@
 """Genre: the tag genre normalised to a small taxonomy, combined with audio/theory conventions.
 
-The rule model here is a transparent baseline; its confidences are NOT calibrated (no labelled,
-genre-styled corpus has been measured yet). A trained classifier plugs in through the same
-interface: any object with ``predict(features: dict) -> dict[str, float]`` (scores per genre),
-named in config as ``theory.genre_model: package.module:ClassName``.
+The rule model here is a transparent baseline; its scores become probabilities through one fitted
+sharpness, which is all the calibration it has (BENCHMARKS.md). A trained model plugs in through the
+same interface: any object with ``predict(features: dict) -> dict[str, float]`` (scores per genre; a
+``calibrated = True`` attribute says they are probabilities already), named in config as
+``theory.genre_model: package.module:ClassName``, or ``linear:/path/model.json`` for the logistic
+regression that ``mirray genre-fit`` trains on a collection's tagged songs (genre_model.py).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 
@@ -67,9 +70,14 @@ class RulesGenreModel:
         return s
 
 
+@functools.lru_cache(maxsize=4)  # once per worker process, not per song
 def load_model(spec: str = "rules"):
     if spec == "rules":
         return RulesGenreModel()
+    if spec.startswith("linear:"):
+        from mirray.udfs.genre_model import LinearGenreModel
+
+        return LinearGenreModel(spec.partition(":")[2])
     module, _, cls = spec.partition(":")
     return getattr(importlib.import_module(module), cls)()
 
@@ -86,8 +94,12 @@ def genre_analysis(features: dict, tag_genre: str | None, model=None, tag_weight
                    sharpness: float = 1.0) -> dict:
     """Seed's genre_analysis block. Model scores become probabilities (``scores_to_probs``); a recognised
     tag genre takes ``tag_weight`` of the mass (tags are the strongest evidence a file carries)."""
-    probs = scores_to_probs((model or RulesGenreModel()).predict(features), sharpness)
+    model = model or RulesGenreModel()
+    scores = model.predict(features)
+    probs = scores if getattr(model, "calibrated", False) else scores_to_probs(scores, sharpness)
     tag = normalise_tag(tag_genre)
+    if tag and tag not in probs:
+        probs[tag] = 0.0  # a tag the model never predicts still counts
     if tag:
         probs = {g: (1 - tag_weight) * p + (tag_weight if g == tag else 0.0) for g, p in probs.items()}
     ranked = sorted(probs.items(), key=lambda kv: -kv[1])[:top_k]
@@ -96,7 +108,7 @@ def genre_analysis(features: dict, tag_genre: str | None, model=None, tag_weight
         "confidence": round(float(ranked[0][1]), 3),
         "predicted_genres": [{"genre": g, "confidence": round(float(p), 3)} for g, p in ranked],
         "tag_genre": tag,
-        "source": "tag+rules" if tag else "rules",
+        "source": ("tag+" if tag else "") + ("rules" if isinstance(model, RulesGenreModel) else "model"),
     }
 
 
@@ -109,6 +121,7 @@ def features_for_genre(row: dict, harmonic: dict, rhythmic: dict) -> dict:
         "swing_ratio": rhythmic.get("swing_ratio"),
         "accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("accent_by_position"),
         "low_accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("low_accent_by_position"),
+        "high_accent_by_position": (rhythmic.get("metric_hierarchy") or {}).get("high_accent_by_position"),
         "high_band_onset_ratio": rhythmic.get("high_band_onset_ratio"),
         "seventh_share": float(np.mean([parse_label(lab)[1] in ("7", "maj7", "min7") for lab in labels])) if labels else 0.0,
         "dominant7_share": float(np.mean([parse_label(lab)[1] == "7" for lab in labels])) if labels else 0.0,
