@@ -136,6 +136,28 @@ def test_key_segments_follow_a_modulation():
     assert [s["key"] for s in steady["key_segments"]] == ["C major"]
 
 
+def test_key_regions_that_come_home_are_tonicisations():
+    from mirray.udfs.mir import fold_key_regions
+
+    def seg(a, b, key):
+        return {"start_sec": a, "end_sec": b, "key": key}
+
+    def chords(a, labels):  # 4 s each from ``a``
+        return [{"start_sec": a + 4 * i, "end_sec": a + 4 * i + 4, "label": lab} for i, lab in enumerate(labels)]
+
+    home = chords(0, ["C:maj", "G:maj", "A:min", "F:maj"])
+    bridge_on_vi = chords(16, ["A:min", "F:maj", "E:7", "A:min"])            # 3 of 4 diatonic to C (E7 is V/vi)
+    up_a_step = chords(16, ["D:maj", "A:maj", "B:min", "G:maj"])             # only G diatonic to C
+    segs = [seg(0, 16, "C major"), seg(16, 32, "A minor"), seg(32, 48, "C major")]
+    joined = fold_key_regions([dict(s) for s in segs], home + bridge_on_vi + chords(32, ["C:maj"] * 4), 0.75)
+    assert joined == [seg(0, 48, "C major")]
+    segs[1]["key"] = "D major"
+    kept = fold_key_regions([dict(s) for s in segs], home + up_a_step + chords(32, ["C:maj"] * 4), 0.75)
+    assert [s["key"] for s in kept] == ["C major", "D major", "C major"]
+    moved_on = [seg(0, 16, "C major"), seg(16, 48, "A minor")]  # no return home: left alone
+    assert fold_key_regions([dict(s) for s in moved_on], home + bridge_on_vi, 0.75) == moved_on
+
+
 def test_chords_from_bass_and_other_stems():
     from mirray.corpus.synth import render_stems
 

@@ -136,7 +136,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 chords.add_inversions(row["chords"], bass, bass_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
-                                                   phrase_start_weight=mir_cfg["key_phrase_start_weight"])
+                                                   phrase_start_weight=mir_cfg["key_phrase_start_weight"],
+                                                   region_diatonic=mir_cfg["key_region_diatonic"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):

@@ -213,13 +213,17 @@ def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict] | None
 def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,
                  profile: str = "krumhansl", chord_weight: float = 1.0, window_sec: float = 16.0,
                  hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
-                 phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1) -> list[dict]:
+                 phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
+                 region_diatonic: float = 0.75) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
     ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). Each
     segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
-    it), so a song without modulations gets the global key, not a window's guess.
+    it), so a song without modulations gets the global key, not a window's guess. Last, a segment
+    between two of the same key whose chords are still ``region_diatonic`` diatonic to that key is a
+    tonicised region (a bridge on vi or V that comes home), not a modulation, and joins them; a real
+    move (up a step, to a distant key) leaves most chords outside the home key.
     """
     import librosa
 
@@ -265,4 +269,19 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             named[-1]["end_sec"] = seg["end_sec"]
         else:
             named.append(seg)
-    return named
+    return fold_key_regions(named, chords, region_diatonic)
+
+
+def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float) -> list[dict]:
+    """Join A–B–A key segments where B's chords are ``min_diatonic`` diatonic to A (see key_segments)."""
+    i = 1
+    while i < len(segs) - 1:
+        before, mid, after = segs[i - 1], segs[i], segs[i + 1]
+        inside = [dict(c, start_sec=max(c["start_sec"], mid["start_sec"]), end_sec=min(c["end_sec"], mid["end_sec"]))
+                  for c in chords if c["end_sec"] > mid["start_sec"] and c["start_sec"] < mid["end_sec"]]
+        tonic, mode = before["key"].split()
+        if before["key"] == after["key"] and diatonic_share(inside, pitch_class(tonic), mode) >= min_diatonic:
+            segs[i - 1:i + 2] = [{**before, "end_sec": after["end_sec"]}]
+        else:
+            i += 1
+    return segs
