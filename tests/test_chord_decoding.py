@@ -53,3 +53,31 @@ def test_bar_prior_keeps_one_chord_per_bar_where_the_bass_walks():
     assert [c["start_sec"] for c in with_meter] == [i * 1.5 for i in range(8)]
     # the flat HMM follows the bass to the fifth: the case the bar prior is for
     assert len(flat) > len(with_meter)
+
+
+def _tones(midi_notes: list[int], seconds: float, sr: int = 22050, partials: int = 8) -> np.ndarray:
+    """Sawtooth-like notes (partial k at 1/k): real instruments' harmonics, which is what leaks."""
+    t = np.arange(int(seconds * sr)) / sr
+    out = np.zeros_like(t)
+    for m in midi_notes:
+        f0 = librosa.midi_to_hz(m)
+        out += sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, partials + 1) if k * f0 < sr / 2)
+    return out / len(midi_notes)
+
+
+def test_sevenths_read_from_the_treble_register():
+    """Harmonic-rich tones over a bass as loud as the whole chord: a C major triad stays a triad, with a B
+    on top it is Cmaj7, with a Bb C7. Over the full range the bass's C swamps the seventh."""
+    sr, hop = 22050, 2048
+    bass = _tones([36], 4.0)  # C2
+    for upper, expected in (([60, 64, 67], "C:maj"), ([60, 64, 67, 71], "C:maj7"), ([60, 64, 67, 70], "C:7")):
+        y = bass + _tones(upper, 4.0)
+        treble = chords.treble_chroma(y, sr, hop)
+        full = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=hop)
+        times = librosa.frames_to_time(np.arange(treble.shape[1]), sr=sr, hop_length=hop)
+        seg = [{"start_sec": 0.0, "end_sec": 4.0, "label": "C:maj"}]
+        assert chords.add_sevenths([dict(s) for s in seg], treble, times)[0]["label"] == expected
+        if expected != "C:maj":
+            seventh = "maj7" if expected == "C:maj7" else "b7"
+            on = {name: chords.seventh_evidence(np.median(c, axis=1), 0, False)[seventh] for name, c in (("treble", treble), ("full", full))}
+            assert on["treble"] > 1.5 * on["full"], on

@@ -50,13 +50,16 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
-                 b7_min: float = 0.3, maj7_min: float = 0.42) -> list[dict]:
+                 b7_min: float = 0.15, maj7_min: float = 0.3) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
-    The maj7 bar is higher than the b7 one because a major third's 3rd harmonic lands on the maj7, and
-    melodies lean on the maj7 of I and IV (the leading tone, the tonic's third). Still a compromise:
-    on the GM corpus (melody on top) 0.6 would gain 0.02 sevenths WCSR, but it misses the clean maj7
-    chords of melody-free songs (synth jazz clips), so it stays at 0.42.
+    ``chroma`` should be the treble register's (``treble_chroma``, C3–B5), where chords are voiced: over
+    the full range, bass notes and the upper partials of every part (a major third's 3rd partial is a
+    maj7) blur triads into sevenths. Measured on true chord spans of the GM corpus, triad-vs-seventh
+    ROC AUC rises from 0.77/0.88/0.85 (maj7, 7, min7) on full-range chroma to 0.86/0.98/0.98 on treble
+    chroma (synth corpus: 0.96–0.99 → 1.0). The thresholds sit between the classes on both corpora
+    (triads' 90th percentile ≤ 0.28 maj7 / ≤ 0.11 b7 evidence; half the sevenths above 0.42 / 0.44).
+    The maj7 bar stays the higher: melodies lean on the maj7 of I and IV.
     """
     for seg in segments:
         if seg["label"] == "N":
@@ -74,6 +77,15 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
 
 
 BASS_DEGREES = {3: "b3", 4: "3", 7: "5", 10: "b7", 11: "7"}  # semitones above the root -> Harte bass degree
+
+
+def treble_chroma(y: np.ndarray, sr_hz: int, hop_length: int, tuning_bins: float = 0.0) -> np.ndarray:
+    """Chroma of the treble register (C3–B5, 131–988 Hz), where chords are voiced; shape (12, n_frames).
+    The split into bass and treble chroma follows Mauch & Dixon's NNLS chroma (Chordino)."""
+    import librosa
+
+    return librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins,
+                                      fmin=librosa.note_to_hz("C3"), n_octaves=3)
 
 
 def bass_chroma(y: np.ndarray, sr_hz: int, hop_length: int, tuning_bins: float = 0.0) -> np.ndarray:
@@ -175,7 +187,8 @@ def _viterbi_uniform_switch(log_obs: np.ndarray, log_stay: np.ndarray, log_switc
 
 def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames: np.ndarray, duration_sec: float,
                     vocabulary: str = "sevenths", self_transition: float = 0.9, sharpness: float = 40.0,
-                    key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None) -> list[dict]:
+                    key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
+                    seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -184,7 +197,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     (most chords in a song are diatonic) that settles near-ties a melody note or a seventh creates,
     not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
     silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
-    (``add_sevenths``). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
+    (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma`` at a coarser
+    hop; default: ``chroma``). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
     optional ``p_downbeat``/``p_half_bar``/``p_other``), the chance of a change depends on the place in
     the bar (``metric_change_prob``) instead of the fixed ``self_transition``.
     Returns [{"start_sec", "end_sec", "label"}], merged.
@@ -225,5 +239,5 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         else:
             out.append({"start_sec": start, "end_sec": end, "label": labels[state]})
     if vocabulary == "sevenths":
-        out = add_sevenths(out, chroma, frame_times_sec)
+        out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)))
     return out
