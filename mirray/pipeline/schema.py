@@ -89,7 +89,7 @@ FEATURES = pa.schema([
                                             ("accent_by_position", pa.list_(pa.float32())),
                                             ("low_accent_by_position", pa.list_(pa.float32())),    # < 200 Hz: kick, bass
                                             ("high_accent_by_position", pa.list_(pa.float32()))])),  # > 4 kHz: snare, hats
-            ("swing_ratio", pa.float32()),                      # long:short eighths; 1 straight, 2 triplet swing
+            ("swing_ratio", pa.float32()),                      # long:short eighths; 1 straight, 2 triplet swing; null: nothing between beats
             ("high_band_onset_ratio", pa.float32()),            # > 4 kHz onset strength / all bands: low without drums
         ])),
         ("genre_analysis", pa.struct([
