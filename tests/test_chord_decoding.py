@@ -81,3 +81,21 @@ def test_sevenths_read_from_the_treble_register():
             seventh = "maj7" if expected == "C:maj7" else "b7"
             on = {name: chords.seventh_evidence(np.median(c, axis=1), 0, False)[seventh] for name, c in (("treble", treble), ("full", full))}
             assert on["treble"] > 1.5 * on["full"], on
+
+
+def test_maj7_over_its_third_in_the_bass_is_the_triad():
+    """The bass E's 3rd partial is a B: Cmaj7 over E reads as C/E; over C it stays Cmaj7; G7 over F is V42."""
+    times = np.arange(0, 4.0, 0.1)
+    beats = [0.0, 1.0, 2.0, 3.0]
+
+    def bass_on(pc: int) -> np.ndarray:
+        b = np.full((12, len(times)), 0.1)
+        b[pc] = 5.0
+        return b
+
+    def label(lab: str, pc: int) -> str:
+        return chords.add_inversions([{"start_sec": 0.0, "end_sec": 4.0, "label": lab}], bass_on(pc), times, beats)[0]["label"]
+
+    assert label("C:maj7", 4) == "C:maj/3"
+    assert label("C:maj7", 0) == "C:maj7"
+    assert label("G:7", 5) == "G:7/b7"

@@ -103,7 +103,9 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
     Read on the chord's first beat only: a bass that walks to the fifth later in the bar is not an
     inversion. The bass note must stand ``min_peak`` × above the register's median pitch class (an
     actual note, not leakage from higher parts when nothing plays down there) and ``min_ratio`` × above
-    the root.
+    the root. A maj7 whose strongest bass pitch class is its third becomes the plain triad (even when
+    the bass is too weak to name): the bass note's 3rd partial sounds the maj7, an octave and a fifth
+    up, in the treble register the sevenths are read from.
     """
     beats = np.asarray(beat_times_sec, dtype=np.float64)
     for seg in segments:
@@ -119,6 +121,9 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
         low = int(np.argmax(v))
         root = pitch_class(root_name)
         interval = (low - root) % 12
+        if quality == "maj7" and interval == 4:
+            quality = "maj"
+            seg["label"] = f"{root_name}:maj"
         if (interval in BASS_DEGREES and interval in QUALITIES[quality] and v[low] >= min_peak * max(np.median(v), 1e-12)
                 and v[low] >= min_ratio * v[root]):
             seg["label"] = f"{root_name}:{quality}/{BASS_DEGREES[interval]}"
