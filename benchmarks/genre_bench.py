@@ -23,7 +23,7 @@ from mir_eval_bench import gm_mp3, mirray_run  # benchmarks/ is on sys.path when
 from mirray.config import load_config
 from mirray.corpus.gm_genres import GENRES, genre_specs
 from mirray.udfs import genre
-from mirray.udfs.genre_model import LinearGenreModel
+from mirray.udfs.genre_model import fit_best
 
 
 def calibration(conf: np.ndarray, correct: np.ndarray, bins: int = 5) -> tuple[float, list[tuple[str, int, float, float]]]:
@@ -94,9 +94,10 @@ def main() -> None:
             t, f = song_features(args.per_genre, seed, cfg, folder)
             train_truth += t
             train_feats += f
-        model = LinearGenreModel.fit(train_feats, train_truth)
-        report(f"Linear model fitted on seeds {' '.join(map(str, args.train_seeds))} ({len(train_truth)} songs), scored on seed "
-               f"{args.seed}", truth, [model.predict(f) for f in feats])
+        model, cv = fit_best(train_feats, train_truth)  # as `mirray genre-fit` does: C by cross-validated log loss
+        report(f"Linear model fitted on seeds {' '.join(map(str, args.train_seeds))} ({len(train_truth)} songs; C={model.params['c']:g} "
+               f"chosen by 5-fold log loss on them, {cv[model.params['c']][0]:.3f} cross-validated top-1), scored on seed {args.seed}",
+               truth, [model.predict(f) for f in feats])
     if args.fit_sharpness:
         def log_loss(gamma: float) -> float:
             return -float(np.mean([np.log(max(genre.scores_to_probs(r, gamma).get(t, 0.0), 1e-6)) for r, t in zip(raw, truth)]))

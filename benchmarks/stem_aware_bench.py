@@ -42,8 +42,10 @@ def chords_on(signal: np.ndarray, beat_times_sec: list[float], cfg: dict) -> tup
     frames = librosa.time_to_frames(beat_times_sec, sr=22050, hop_length=hop)
     first = chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "majmin")
     key = mir.key_from_chroma(chroma.mean(axis=1), cfg["mir"]["key_profile"], first, cfg["mir"]["key_chord_weight"])["key"]
+    treble = chords.treble_chroma(mono, 22050, 4 * hop)  # sevenths are read in the treble register, as the pipeline does
+    treble_times = librosa.frames_to_time(np.arange(treble.shape[1]), sr=22050, hop_length=4 * hop)
     return chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "sevenths", key=key,
-                                  key_bonus=cfg["mir"]["chord_key_bonus"]), key
+                                  key_bonus=cfg["mir"]["chord_key_bonus"], seventh_chroma=(treble, treble_times)), key
 
 
 def score(truth: dict, beats: list[float], downbeats: list[float], tempo: float | None, est_chords: list[dict], key: str | None) -> dict:

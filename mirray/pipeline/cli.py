@@ -95,11 +95,9 @@ def cmd_genre_fit(args) -> int:
     to the taxonomy), or from a CSV of song_id,genre; features from the same rows (never the tag)."""
     import csv
 
-    import numpy as np
-
     from mirray.pipeline import sinks, storage
     from mirray.udfs import genre
-    from mirray.udfs.genre_model import LinearGenreModel
+    from mirray.udfs.genre_model import LinearGenreModel, fit_best
 
     cfg = load_config(args.config, args.set)
     table = sinks.read_columns(args.out, "features", ["song_id", "genre", "tempo_bpm", "tempo_confidence", "time_signature",
@@ -126,24 +124,17 @@ def cmd_genre_fit(args) -> int:
         print(f"mirray genre-fit: leaving out genres with fewer than {args.min_songs} songs: "
               + ", ".join(g for g in counts if g not in kept))
     feats, labels = zip(*[(f, g) for f, g in zip(feats, labels) if g in kept])
-    folds = min(5, min(counts[g] for g in kept))
-    if folds >= 2:  # held-out estimate before the final fit on everything
-        rng = np.random.default_rng(0)
-        fold_of = np.empty(len(labels), dtype=int)
-        for g in kept:
-            idx = [i for i, lab in enumerate(labels) if lab == g]
-            fold_of[idx] = rng.permutation(np.arange(len(idx)) % folds)
-        hits, loss = [], []
-        for k in range(folds):
-            train = [i for i in range(len(labels)) if fold_of[i] != k]
-            model = LinearGenreModel.fit([feats[i] for i in train], [labels[i] for i in train], args.c)
-            for i in np.flatnonzero(fold_of == k):
-                p = model.predict(feats[i])
-                hits.append(max(p, key=p.get) == labels[i])
-                loss.append(-np.log(max(p.get(labels[i], 0.0), 1e-9)))
-        print(f"mirray genre-fit: {folds}-fold cross-validated top-1 accuracy {np.mean(hits):.3f}, log loss {np.mean(loss):.3f} "
-              f"(always guessing the commonest genre: {max(counts[g] for g in kept) / len(labels):.3f})")
-    LinearGenreModel.fit(list(feats), list(labels), args.c).save(args.model)
+    feats, labels = list(feats), list(labels)
+    if args.c is None and min(counts[g] for g in kept) >= 2:
+        model, scores = fit_best(feats, labels)
+        for c, (acc, loss) in scores.items():
+            print(f"mirray genre-fit: C={c:g}: cross-validated top-1 accuracy {acc:.3f}, log loss {loss:.3f}")
+        print(f"mirray genre-fit: chose C={model.params['c']:g} (lowest log loss); always guessing the commonest genre "
+              f"would be right {max(counts[g] for g in kept) / len(labels):.3f} of the time")
+    else:  # a fixed C, or too few songs per genre to cross-validate
+        model = LinearGenreModel.fit(feats, labels, args.c or 1.0)
+        print(f"mirray genre-fit: C={model.params['c']:g}, no cross-validation (--c given, or a genre has one song)")
+    model.save(args.model)
     print(f"mirray genre-fit: wrote {args.model}; use it with --set theory.genre_model=linear:{Path(args.model).resolve()}")
     return 0
 
@@ -190,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     p_fit.add_argument("--model", required=True, help="JSON file to write")
     p_fit.add_argument("--labels", help="CSV with song_id,genre columns (default: the songs' ID3 genre tags)")
     p_fit.add_argument("--min-songs", type=int, default=5, help="leave out genres with fewer labelled songs")
-    p_fit.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength")
+    p_fit.add_argument("--c", type=float, help="inverse L2 regularisation strength (default: chosen by cross-validated log loss)")
     p_fit.add_argument("--config")
     p_fit.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p_fit.set_defaults(func=cmd_genre_fit)

@@ -58,7 +58,9 @@ class RulesGenreModel:
         no_drums = high_ratio is not None and high_ratio < 0.7  # few onsets above 4 kHz: no hats, snare or cymbals
         for g in ("electronic", "rock", "pop", "hip-hop"):
             s[g] -= 0.3 * no_drums
-        s["electronic"] += 0.5 * four_on_floor + 0.3 * (118 <= tempo <= 135) + 0.2 * (steady > 0.95) - 0.2 * (vocals is True)
+        # a walking bass is on every beat too; dance music is straight (or lightly swung), jazz is not
+        s["electronic"] += (0.5 * four_on_floor + 0.3 * (118 <= tempo <= 135) + 0.2 * (steady > 0.95) - 0.2 * (vocals is True)
+                            - 0.4 * (swing > 1.4))
         s["rock"] += 0.4 * backbeat + 0.2 * (100 <= tempo <= 160) + 0.1 * (sevenths < 0.2)
         s["pop"] += 0.3 * backbeat + 0.2 * (90 <= tempo <= 130) + 0.3 * (vocals is True) + 0.2 * bool(f.get("pop_progression"))
         s["blues"] += 0.7 * bool(f.get("twelve_bar")) + 0.2 * (swing > 1.4) + 0.2 * (f.get("dominant7_share", 0) > 0.3)
