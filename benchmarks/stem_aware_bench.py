@@ -37,15 +37,13 @@ def chords_on(signal: np.ndarray, beat_times_sec: list[float], cfg: dict) -> tup
     """Chords and key of ``signal`` on a given beat grid (the pipeline's tonal step, grid from elsewhere)."""
     mono = audio.resample(audio.to_mono(signal), 44100, 22050)
     hop = cfg["mir"]["hop_length"]
-    chroma, _ = mir.chroma_features(mono, 22050, hop)
+    chroma, _, cqt = mir.chroma_features(mono, 22050, hop, with_cqt=True)
     times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=22050, hop_length=hop)
     frames = librosa.time_to_frames(beat_times_sec, sr=22050, hop_length=hop)
     first = chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "majmin")
     key = mir.key_from_chroma(chroma.mean(axis=1), cfg["mir"]["key_profile"], first, cfg["mir"]["key_chord_weight"])["key"]
-    treble = chords.treble_chroma(mono, 22050, 4 * hop)  # sevenths are read in the treble register, as the pipeline does
-    treble_times = librosa.frames_to_time(np.arange(treble.shape[1]), sr=22050, hop_length=4 * hop)
-    return chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "sevenths", key=key,
-                                  key_bonus=cfg["mir"]["chord_key_bonus"], seventh_chroma=(treble, treble_times)), key
+    return chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "sevenths", key=key, key_bonus=cfg["mir"]["chord_key_bonus"],
+                                  seventh_chroma=(chords.treble_chroma(cqt), times)), key  # sevenths in the treble, as the pipeline
 
 
 def score(truth: dict, beats: list[float], downbeats: list[float], tempo: float | None, est_chords: list[dict], key: str | None) -> dict:

@@ -3,7 +3,7 @@
 import librosa
 import numpy as np
 
-from mirray.udfs import chords
+from mirray.udfs import chords, mir
 
 
 def test_metric_change_prob_by_place_in_the_bar():
@@ -72,8 +72,8 @@ def test_sevenths_read_from_the_treble_register():
     bass = _tones([36], 4.0)  # C2
     for upper, expected in (([60, 64, 67], "C:maj"), ([60, 64, 67, 71], "C:maj7"), ([60, 64, 67, 70], "C:7")):
         y = bass + _tones(upper, 4.0)
-        treble = chords.treble_chroma(y, sr, hop)
-        full = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=hop)
+        full, _, cqt = mir.chroma_features(y, sr, hop, with_cqt=True)
+        treble = chords.treble_chroma(cqt)
         times = librosa.frames_to_time(np.arange(treble.shape[1]), sr=sr, hop_length=hop)
         seg = [{"start_sec": 0.0, "end_sec": 4.0, "label": "C:maj"}]
         assert chords.add_sevenths([dict(s) for s in seg], treble, times)[0]["label"] == expected

@@ -94,19 +94,17 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env, low_env))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
-            chroma, row["tuning_cents"] = mir.chroma_features(mono, mir_sr, hop)
+            chroma, row["tuning_cents"], cqt = mir.chroma_features(mono, mir_sr, hop, with_cqt=True)
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
             duration_sec = len(mono) / mir_sr
-            chord_chroma, chord_audio = chroma, mono
+            chord_chroma, chord_cqt = chroma, cqt
             if harmonic is not None:  # same frames as the mix: same length and hop
                 chord_audio = audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
-                chord_chroma, _ = mir.chroma_features(chord_audio, mir_sr, hop)
-                chord_chroma = chord_chroma[:, :chroma.shape[1]]
-            # bass (inversions) and treble (sevenths) registers, read per chord span or first beat: a 4× coarser hop is plenty
-            coarse_hop, tuning_bins = 4 * hop, (row["tuning_cents"] or 0.0) / 100.0
-            coarse_times = librosa.frames_to_time(np.arange(len(chord_audio) // coarse_hop + 2), sr=mir_sr, hop_length=coarse_hop)
-            bass = chords.bass_chroma(chord_audio, mir_sr, coarse_hop, tuning_bins) if mir_cfg["chord_inversions"] else None
-            treble = chords.treble_chroma(chord_audio, mir_sr, coarse_hop, tuning_bins) if mir_cfg["chord_vocabulary"] == "sevenths" else None
+                chord_chroma, _, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True)
+                chord_chroma, chord_cqt = chord_chroma[:, :chroma.shape[1]], chord_cqt[:, :chroma.shape[1]]
+            # bass (inversions) and treble (sevenths) registers, folded from the same transform
+            bass = chords.bass_chroma(chord_cqt) if mir_cfg["chord_inversions"] else None
+            treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
@@ -133,10 +131,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
-                                                   meter=bar_prior,
-                                                   seventh_chroma=None if treble is None else (treble, coarse_times[:treble.shape[1]]))
+                                                   meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times))
             if mir_cfg["chord_inversions"]:
-                chords.add_inversions(row["chords"], bass, coarse_times[:bass.shape[1]], row["beat_times_sec"])
+                chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],

@@ -79,21 +79,26 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
 BASS_DEGREES = {3: "b3", 4: "3", 7: "5", 10: "b7", 11: "7"}  # semitones above the root -> Harte bass degree
 
 
-def treble_chroma(y: np.ndarray, sr_hz: int, hop_length: int, tuning_bins: float = 0.0) -> np.ndarray:
+def _register_chroma(cqt: np.ndarray, low_note: str, octaves: int, norm: float | None) -> np.ndarray:
+    """Fold ``octaves`` of a C1-based CQT magnitude (``mir.chroma_features(..., with_cqt=True)``) from ``low_note`` up."""
+    import librosa
+
+    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
+
+    start = int(round(CQT_BINS_PER_OCTAVE * np.log2(librosa.note_to_hz(low_note) / librosa.note_to_hz("C1"))))
+    return librosa.feature.chroma_cqt(C=cqt[start:start + octaves * CQT_BINS_PER_OCTAVE], fmin=librosa.note_to_hz(low_note),
+                                      bins_per_octave=CQT_BINS_PER_OCTAVE, norm=norm)
+
+
+def treble_chroma(cqt: np.ndarray) -> np.ndarray:
     """Chroma of the treble register (C3–B5, 131–988 Hz), where chords are voiced; shape (12, n_frames).
     The split into bass and treble chroma follows Mauch & Dixon's NNLS chroma (Chordino)."""
-    import librosa
-
-    return librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins,
-                                      fmin=librosa.note_to_hz("C3"), n_octaves=3)
+    return _register_chroma(cqt, "C3", 3, np.inf)
 
 
-def bass_chroma(y: np.ndarray, sr_hz: int, hop_length: int, tuning_bins: float = 0.0) -> np.ndarray:
+def bass_chroma(cqt: np.ndarray) -> np.ndarray:
     """Unnormalised chroma of the bass register (C1–B2, 33–123 Hz), shape (12, n_frames)."""
-    import librosa
-
-    return librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins, norm=None,
-                                      fmin=librosa.note_to_hz("C1"), n_octaves=2)
+    return _register_chroma(cqt, "C1", 2, None)
 
 
 def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],

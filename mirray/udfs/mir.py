@@ -172,21 +172,31 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     }
 
 
-def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_excerpt_sec: float = 30.0) -> tuple[np.ndarray, float | None]:
-    """Tuning-corrected CQT chroma, shape (12, n_frames), and the tuning offset in cents (None for silence).
+CQT_BINS_PER_OCTAVE, CQT_OCTAVES = 36, 7  # librosa's chroma_cqt defaults: C1-B7, 3 bins per semitone
+
+
+def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_excerpt_sec: float = 30.0,
+                    with_cqt: bool = False) -> tuple:
+    """Tuning-corrected CQT chroma, shape (12, n_frames), and the tuning offset in cents (None for silence);
+    with ``with_cqt`` also the CQT magnitude it came from (C1–B7, CQT_BINS_PER_OCTAVE), from which
+    ``chords.bass_chroma`` and ``chords.treble_chroma`` fold their registers without another transform.
 
     Tuning is estimated on the middle ``tuning_excerpt_sec`` only: a recording keeps its tuning, and
     the estimate costs more than the chroma itself on a whole song.
     """
     import librosa
 
+    n_bins = CQT_BINS_PER_OCTAVE * CQT_OCTAVES
     if not np.any(y):
-        return np.zeros((12, 1 + len(y) // hop_length)), None
+        n_frames = 1 + len(y) // hop_length
+        return (np.zeros((12, n_frames)), None) + ((np.zeros((n_bins, n_frames)),) if with_cqt else ())
     n = int(tuning_excerpt_sec * sr_hz)
     mid = y[max(0, (len(y) - n) // 2): max(0, (len(y) - n) // 2) + n]
     tuning_bins = float(librosa.estimate_tuning(y=mid if np.any(mid) else y, sr=sr_hz, bins_per_octave=12))
-    chroma = librosa.feature.chroma_cqt(y=y, sr=sr_hz, hop_length=hop_length, tuning=tuning_bins)
-    return chroma, round(tuning_bins * 100.0, 2)
+    cqt = np.abs(librosa.cqt(y, sr=sr_hz, hop_length=hop_length, fmin=librosa.note_to_hz("C1"), n_bins=n_bins,
+                             bins_per_octave=CQT_BINS_PER_OCTAVE, tuning=tuning_bins))
+    chroma = librosa.feature.chroma_cqt(C=cqt, sr=sr_hz, bins_per_octave=CQT_BINS_PER_OCTAVE)
+    return (chroma, round(tuning_bins * 100.0, 2)) + ((cqt,) if with_cqt else ())
 
 
 def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "krumhansl") -> dict:
