@@ -34,9 +34,12 @@ def _at(times: list[float], values: list, t: float):
     return values[i] if i >= 0 else None
 
 
-def numeral_scores(truth: dict, harmonic: dict, step_sec: float = 0.1) -> tuple[float, float]:
-    """(exact, triad-level) agreement over time. Exact: against music21's figure for the true chord in the
-    true key (same spelling conventions as the estimate); triad level: against the generator's numeral."""
+def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1) -> tuple[float, float, dict]:
+    """(exact, triad-level, why exact failed) agreement over time. Exact: against music21's figure for the
+    true chord in the true key (same spelling conventions as the estimate); triad level: against the
+    generator's numeral. Each miss is put down to the first of: local key wrong, triad wrong, figure
+    (seventh or inversion) wrong, as shares of the song's chord time."""
+    harmonic = row["music_theory"]["harmonic_analysis"]
     tonic, mode = truth["key"].split()
     t_times = [c[0] for c in truth["chords"]]
     ref_figs = [theory.roman_figure(lab, tonic, mode, theory.function_of(lab, tonic, mode) == "secondary_dominant")
@@ -44,18 +47,28 @@ def numeral_scores(truth: dict, harmonic: dict, step_sec: float = 0.1) -> tuple[
     e_times, e_figs = harmonic["chord_times_sec"], harmonic["roman_numerals"]
     grid = np.arange(truth["chords"][0][0], truth["chords"][-1][1], step_sec)
     exact = triad = 0
+    misses = {"key": 0, "triad": 0, "figure": 0}
     for t in grid:
         est = _at(e_times, e_figs, t)
-        exact += est is not None and _at(t_times, ref_figs, t) == est
-        triad += est is not None and theory._triad_numeral(_at(t_times, truth["roman_numerals"], t)) == theory._triad_numeral(est)
-    return exact / len(grid), triad / len(grid)
+        ok_triad = est is not None and theory._triad_numeral(_at(t_times, truth["roman_numerals"], t)) == theory._triad_numeral(est)
+        triad += ok_triad
+        if est is not None and _at(t_times, ref_figs, t) == est:
+            exact += 1
+        elif _key_at(row, t) != truth["key"]:
+            misses["key"] += 1
+        else:
+            misses["triad" if not ok_triad else "figure"] += 1
+    return exact / len(grid), triad / len(grid), {k: v / len(grid) for k, v in misses.items()}
+
+
+def _key_at(row: dict, t: float) -> str | None:
+    segs = row.get("key_segments") or [{"start_sec": 0.0, "end_sec": 1e9, "key": row.get("key")}]
+    return next((s["key"] for s in segs if s["start_sec"] <= t < s["end_sec"]), segs[-1]["key"])
 
 
 def key_over_time(truth: dict, row: dict, step_sec: float = 0.5) -> float:
-    segs = row.get("key_segments") or [{"start_sec": 0.0, "end_sec": 1e9, "key": row.get("key")}]
     grid = np.arange(truth["chords"][0][0], truth["chords"][-1][1], step_sec)
-    return float(np.mean([next((s["key"] for s in segs if s["start_sec"] <= t < s["end_sec"]), segs[-1]["key"]) == truth["key"]
-                          for t in grid]))
+    return float(np.mean([_key_at(row, t) == truth["key"] for t in grid]))
 
 
 def true_cadences(truth: dict) -> list[dict]:
@@ -86,7 +99,7 @@ def main() -> None:
     args = p.parse_args()
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-theory-"))
-    exact, triad, keys, swing = [], [], [], []
+    exact, triad, keys, swing, misses = [], [], [], [], []
     counts = {k: np.zeros(3) for k in (*TYPES, None)}
     cpu = 0.0
     for i, spec in enumerate(benchmark_specs(args.songs)):
@@ -94,8 +107,9 @@ def main() -> None:
         row, _ = mirray_run(path, cfg)
         cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
         harmonic = row["music_theory"]["harmonic_analysis"]
-        e, t = numeral_scores(truth, harmonic)
+        e, t, why = numeral_scores(truth, row)
         exact.append(e)
+        misses.append(why)
         triad.append(t)
         keys.append(key_over_time(truth, row))
         swing.append((truth["swing_ratio"], row["music_theory"]["rhythmic_analysis"]["swing_ratio"]))
@@ -107,6 +121,9 @@ def main() -> None:
     print("| measure | value |\n|---|---:|")
     print(f"| roman numeral, exact figure (share of time) | {np.mean(exact):.3f} |")
     print(f"| roman numeral, triad level (share of time) | {np.mean(triad):.3f} |")
+    for why, label in (("key", "local key wrong"), ("triad", "key right, triad wrong"),
+                       ("figure", "triad right, seventh or inversion wrong")):
+        print(f"| exact figure missed: {label} | {np.mean([m[why] for m in misses]):.3f} |")
     print(f"| key over time (share of time) | {np.mean(keys):.3f} |")
     print(f"| theory + genre step, core-s per song | {cpu / args.songs:.3f} |")
     print("\nCadences vs the same rules on the true chords, key, downbeats and sections (type must agree; ±1 beat)")
