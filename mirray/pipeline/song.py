@@ -90,7 +90,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
         with step(row, "resample"):
             mono = audio.resample(audio.to_mono(samples), sr_hz, mir_sr)
         with step(row, "mir_beats"):
-            onset_env, low_env, high_env = _onset_envelopes(mono, mir_sr, hop)
+            onset_env, low_env, high_env, mel_db = _onset_envelopes(mono, mir_sr, hop)
             row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env, low_env))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
@@ -119,7 +119,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
-            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, beat_frames)
+            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames)
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -149,18 +149,22 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
         pass
 
 
-def _onset_envelopes(mono: np.ndarray, sr_hz: int, hop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _onset_envelopes(mono: np.ndarray, sr_hz: int, hop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """librosa onset strength over all bands, below 200 Hz (kick, bass) and above 4 kHz (snare, hats),
-    from one power spectrogram (as librosa's defaults would compute it three times)."""
+    from one power spectrogram (as librosa's defaults would compute it three times); and the full-band
+    log-power mel spectrogram (128 bands) they start from, which is also what librosa's MFCC starts from."""
     import librosa
 
     power = np.abs(librosa.stft(mono, n_fft=2048, hop_length=hop)) ** 2
 
-    def env(**mel) -> np.ndarray:
-        mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr_hz, **mel))
-        return librosa.onset.onset_strength(S=mel_db, sr=sr_hz, hop_length=hop)
+    def mel_db(**mel) -> np.ndarray:
+        return librosa.power_to_db(librosa.feature.melspectrogram(S=power, sr=sr_hz, **mel))
 
-    return env(), env(fmax=200, n_mels=24), env(fmin=4000, n_mels=24)
+    def env(spectrum_db: np.ndarray) -> np.ndarray:
+        return librosa.onset.onset_strength(S=spectrum_db, sr=sr_hz, hop_length=hop)
+
+    full = mel_db()
+    return env(full), env(mel_db(fmax=200, n_mels=24)), env(mel_db(fmin=4000, n_mels=24)), full
 
 
 def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
@@ -171,14 +175,16 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
 
 
-def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, beat_frames: np.ndarray) -> list[dict]:
+def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
+              beat_frames: np.ndarray) -> list[dict]:
+    """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT)."""
     import librosa
 
     duration_sec = len(mono) / sr_hz
     if len(beat_frames) < 2:
         return [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
 
-    mfcc = librosa.feature.mfcc(y=mono, sr=sr_hz, hop_length=hop, n_mfcc=14)[1:]  # timbre without overall level
+    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=14)[1:]  # timbre without overall level
     rms = librosa.feature.rms(y=mono, hop_length=hop)
     return sections.estimate_sections(row["beat_times_sec"], _per_beat(chroma, beat_frames), _per_beat(mfcc, beat_frames),
                                       _per_beat(rms, beat_frames)[0],
