@@ -207,8 +207,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     (most chords in a song are diatonic) that settles near-ties a melody note or a seventh creates,
     not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
     silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
-    (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma`` at a coarser
-    hop; default: ``chroma``). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
+    (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma``; default:
+    ``chroma``). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
     optional ``p_downbeat``/``p_half_bar``/``p_other``), the chance of a change depends on the place in
     the bar (``metric_change_prob``) instead of the fixed ``self_transition``.
     Returns [{"start_sec", "end_sec", "label"}], merged.
