@@ -132,7 +132,21 @@ def score(truth: dict, est: dict, dur: float) -> dict:
         est_iv = np.array([[s_["start_sec"], s_["end_sec"]] for s_ in est["sections"]])
         out["sections_hr0.5_f"] = mir_eval.segment.detection(ref_iv, est_iv, window=0.5)[2]
         out["sections_hr3_f"] = mir_eval.segment.detection(ref_iv, est_iv, window=3.0)[2]
+        out.update(section_labels(truth["sections"], est["sections"]))
     return out
+
+
+def section_labels(ref: list, est: list[dict], step_sec: float = 0.1) -> dict:
+    """Label agreement of sections: pairwise frame-clustering F (mir_eval; do the same parts repeat?) and
+    the share of the song's time whose functional label (intro, verse, chorus, ...) is the true one."""
+    ref_iv = np.array([s_[:2] for s_ in ref])
+    est_iv = np.array([[s_["start_sec"], s_["end_sec"]] for s_ in est])
+    est_iv, est_lab = mir_eval.util.adjust_intervals(est_iv, [s_["label"] for s_ in est], t_min=ref_iv[0, 0], t_max=ref_iv[-1, 1])
+    grid = np.arange(ref_iv[0, 0], ref_iv[-1, 1], step_sec)
+    at = lambda iv, lab, t: lab[min(int(np.searchsorted(iv[:, 0], t, side="right")) - 1, len(lab) - 1)]  # noqa: E731
+    t0 = ref_iv[0, 0]  # mir_eval wants both to start at 0: measure from the song's first section
+    return {"sections_pairwise_f": mir_eval.segment.pairwise(ref_iv - t0, [s_[2] for s_ in ref], est_iv - t0, est_lab)[2],
+            "sections_label_acc": float(np.mean([at(ref_iv, [s_[2] for s_ in ref], t) == at(est_iv, est_lab, t) for t in grid]))}
 
 
 def main() -> None:
@@ -165,7 +179,7 @@ def main() -> None:
             cost["essentia MusicExtractor"] += essentia_music_extractor_cpu(s["path"])
     minutes = sum(s["duration_sec"] for s in songs) / 60
     metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths",
-               "sections_hr0.5_f", "sections_hr3_f"]
+               "sections_hr0.5_f", "sections_hr3_f", "sections_pairwise_f", "sections_label_acc"]
     print(f"\nMIR accuracy on {len(songs)} generated songs ({args.corpus} corpus), {minutes:.0f} audio minutes (mir_eval; key = MIREX weighted score;"
           " sections on the songs with a form)")
     print("| system | " + " | ".join(metrics) + " |")

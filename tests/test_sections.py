@@ -1,0 +1,62 @@
+"""Section labels from repetition: which parts repeat, and which repeated part is the chorus."""
+
+import numpy as np
+
+from mirray.udfs import sections
+from mirray.udfs.mir import PITCH_CLASSES
+
+BPB = 4
+
+
+def _part(chords: list[str], bars: int, seed: int) -> np.ndarray:
+    """Per-beat chroma (12, bars * BPB) of a chord loop, one chord per bar, with a little noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for bar in range(bars):
+        root = chords[bar % len(chords)]
+        minor = root.endswith("m")
+        pc = PITCH_CLASSES.index(root.rstrip("m"))
+        v = np.full(12, 0.1)
+        v[[pc, (pc + (3 if minor else 4)) % 12, (pc + 7) % 12]] = 1.0
+        out.extend([v + 0.05 * rng.random(12) for _ in range(BPB)])
+    return np.array(out).T
+
+
+VERSE, CHORUS, BRIDGE = ["C", "G", "Am", "F"], ["Am", "Em", "F", "G"], ["Dm", "Dm", "Bb", "C"]
+
+
+def _song(parts: list[np.ndarray]) -> list[np.ndarray]:
+    """The parts as estimate_sections hands them to the labeller: less the whole song's mean chroma."""
+    song = np.concatenate(parts, axis=1)
+    z = song - song.mean(axis=1, keepdims=True)
+    return np.split(z, np.cumsum([p.shape[1] for p in parts])[:-1], axis=1)
+
+
+def _labels(parts: list[np.ndarray], rms: list[float] | None = None) -> list[str]:
+    return sections._labels(_song(parts), rms or [1.0] * len(parts), [p.shape[1] / BPB for p in parts], BPB, 0.3)
+
+
+def test_aligned_distance_follows_the_order_of_the_chords_and_forgives_a_shifted_boundary():
+    raw = [_part(VERSE, 8, 0), _part(VERSE, 8, 1), _part(CHORUS, 8, 2)]
+    # much the same pitch classes on average: a mean-chroma comparison hardly tells these apart
+    mean_v, mean_c = raw[0].mean(axis=1), raw[2].mean(axis=1)
+    assert mean_v @ mean_c / np.linalg.norm(mean_v) / np.linalg.norm(mean_c) > 0.9
+    verse, again, chorus = _song(raw)
+    assert sections.aligned_distance(verse, again, BPB, 4 * BPB) < 0.05
+    assert sections.aligned_distance(verse, chorus, BPB, 4 * BPB) > 0.3
+    late = again[:, 2 * BPB:]  # the second verse found two bars late
+    assert sections.aligned_distance(verse, late, BPB, 4 * BPB) < 0.05
+    assert sections.aligned_distance(verse, late, BPB, 0) > 0.3
+
+
+def test_the_chorus_is_the_part_heard_most_often_and_verses_come_first():
+    v, c, b = (lambda s: _part(VERSE, 8, s)), (lambda s: _part(CHORUS, 8, s)), (lambda s: _part(BRIDGE, 8, s))
+    intro = _part(["C"], 4, 9)
+    # equal loudness everywhere: the labels come from repetition alone
+    assert _labels([intro, v(1), c(2), v(3), c(4), b(5), c(6)]) == ["intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus"]
+    # as many verses as choruses: the part that comes first is the verse
+    assert _labels([v(1), c(2), v(3), c(4)]) == ["verse", "chorus", "verse", "chorus"]
+    # AABA: one repeated part, the verse
+    assert _labels([v(1), v(2), b(3), v(4)]) == ["verse", "verse", "bridge", "verse"]
+    # a quiet, short last part that repeats the verse is the outro
+    assert _labels([v(1), c(2), v(3), c(4), c(5), _part(VERSE, 4, 6)], [1.0] * 5 + [0.3])[-1] == "outro"
