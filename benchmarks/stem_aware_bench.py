@@ -5,7 +5,10 @@ The GM corpus renders each stem alone, so the true stems are exact. Rows:
 - oracle stems: beats, tempo and downbeats from drums + bass; chords and key from bass + other (no melody,
   no drums), on the beat grid of the drums + bass run — the upper bound a stem-aware MIR can reach;
 - mix + stem chords: the pipeline with ``mir.chord_source: stems`` fed the true bass + other (beats,
-  meter, sections and key on the mix; chords from the stems on that grid, with the bar prior).
+  meter, sections and key on the mix; chords from the stems on that grid, with the bar prior) and the
+  true vocals stem (sections without singing are labelled instrumental).
+A second table scores section labels (mir_eval pairwise F, share of time with the true label) on the
+mix alone and with the vocals stem.
 Demucs stems would sit between the two; the pretrained weights cannot be fetched on the dev machine, so
 that row is not measured here.
 
@@ -20,16 +23,17 @@ import librosa
 import mir_eval
 import numpy as np
 
+from mir_eval_bench import section_labels  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.gm_songs import benchmark_specs, render
 from mirray.pipeline import song
 from mirray.udfs import audio, chords, mir
 
 
-def analyse(signal: np.ndarray, cfg: dict, harmonic: np.ndarray | None = None) -> dict:
+def analyse(signal: np.ndarray, cfg: dict, harmonic: np.ndarray | None = None, vocals: np.ndarray | None = None) -> dict:
     row = song.new_row({"song_id": "x", "uri": "x", "file_size_bytes": 0, "duplicate_uris": []}, "bench")
     row["decoded_duration_sec"] = signal.shape[0] / 44100
-    song.mir_stage(row, signal, 44100, cfg, harmonic=harmonic)
+    song.mir_stage(row, signal, 44100, cfg, harmonic=harmonic, vocals=vocals)
     return row
 
 
@@ -66,6 +70,8 @@ def main() -> None:
     args = p.parse_args()
     cfg = load_config()
     rows: dict[str, list[dict]] = {"mix": [], "oracle stems": [], "mix + stem chords": []}
+    labels: dict[str, list[dict]] = {"mix": [], "mix + vocals stem": []}
+    instrumental = np.zeros(3, dtype=int)  # true instrumental sections, of them found (half covered), sections labelled so
     minutes = 0.0
     for spec in benchmark_specs(args.songs):
         stems, truth = render(spec)
@@ -77,15 +83,27 @@ def main() -> None:
         est_chords, key = chords_on(stems["bass"] + stems["other"], rhythm["beat_times_sec"], cfg)
         rows["oracle stems"].append(score(truth, rhythm["beat_times_sec"], rhythm["downbeat_times_sec"], rhythm["tempo_bpm"],
                                           est_chords, key))
-        both = analyse(mix, cfg, harmonic=stems["bass"] + stems["other"])
+        both = analyse(mix, cfg, harmonic=stems["bass"] + stems["other"], vocals=stems["vocals"])
         rows["mix + stem chords"].append(score(truth, both["beat_times_sec"], both["downbeat_times_sec"], both["tempo_bpm"],
                                                both["chords"], both["key"]))
+        labels["mix"].append(section_labels(truth["sections"], m["sections"]))
+        labels["mix + vocals stem"].append(section_labels(truth["sections"], both["sections"]))
+        solo = [(a, b) for a, b, lab in truth["sections"] if lab == "instrumental"]
+        found = [(s_["start_sec"], s_["end_sec"]) for s_ in both["sections"] if s_["label"] == "instrumental"]
+        hits = sum(any(min(b, fb) - max(a, fa) >= 0.5 * (b - a) for fa, fb in found) for a, b in solo)
+        instrumental += np.array([len(solo), hits, len(found)])
     metrics = list(rows["mix"][0])
     print(f"\nMix-only vs true-stem oracle, {args.songs} GM songs, {minutes:.0f} audio minutes (mir_eval)")
     print("| input | " + " | ".join(metrics) + " |")
     print("|---|" + "---:|" * len(metrics))
     for name, rs in rows.items():
         print(f"| {name} | " + " | ".join(f"{np.mean([r[k] for r in rs]):.3f}" for k in metrics) + " |")
+    print("\nSection labels (songs with a form), mix alone vs with the true vocals stem")
+    print("| input | sections_pairwise_f | sections_label_acc |\n|---|---:|---:|")
+    for name, rs in labels.items():
+        print(f"| {name} | {np.mean([r['sections_pairwise_f'] for r in rs]):.3f} | {np.mean([r['sections_label_acc'] for r in rs]):.3f} |")
+    print(f"instrumental sections: {instrumental[0]} true, {instrumental[1]} found (half covered by one labelled so), "
+          f"{instrumental[2]} sections labelled instrumental")
 
 
 if __name__ == "__main__":

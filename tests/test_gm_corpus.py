@@ -69,6 +69,26 @@ def test_mir_on_a_rendered_gm_clip(spec):
     assert majmin >= 0.6, majmin
 
 
+@needs_fluidsynth
+def test_the_solo_without_vocals_is_labelled_instrumental_given_the_vocals_stem():
+    spec = SongSpec(tonic="E", mode="major", tempo_bpm=132.0, style="rock", form="with_solo", seed=21, soundfont=SMALL_SF2)
+    stems, truth = render(spec)
+    mix = sum(stems.values())
+    solo_start, solo_end = next((a, b) for a, b, lab in truth["sections"] if lab == "instrumental")
+    labels = {}
+    for name, vocals in (("mix", None), ("with vocals stem", stems["vocals"])):
+        row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
+        row["decoded_duration_sec"] = mix.shape[0] / 44100
+        song.mir_stage(row, mix, 44100, load_config(), vocals=vocals)
+        assert row["error"] is None, row["error"]
+        labels[name] = row["sections"]
+    assert all(s["label"] != "instrumental" for s in labels["mix"])  # no vocals stem, no claim
+    found = [s for s in labels["with vocals stem"] if s["label"] == "instrumental"]
+    assert found, [s["label"] for s in labels["with vocals stem"]]
+    overlap = sum(max(0.0, min(s["end_sec"], solo_end) - max(s["start_sec"], solo_start)) for s in found)
+    assert overlap >= 0.5 * (solo_end - solo_start) and overlap >= 0.5 * sum(s["end_sec"] - s["start_sec"] for s in found)
+
+
 def test_genre_styled_songs_carry_their_conventions():
     from mirray.corpus.gm_genres import GENRES, genre_specs
     from mirray.udfs import theory

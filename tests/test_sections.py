@@ -60,3 +60,12 @@ def test_the_chorus_is_the_part_heard_most_often_and_verses_come_first():
     assert _labels([v(1), v(2), b(3), v(4)]) == ["verse", "verse", "bridge", "verse"]
     # a quiet, short last part that repeats the verse is the outro
     assert _labels([v(1), c(2), v(3), c(4), c(5), _part(VERSE, 4, 6)], [1.0] * 5 + [0.3])[-1] == "outro"
+
+
+def test_sections_without_singing_between_sung_ones_are_instrumental():
+    labels = ["intro", "verse", "chorus", "verse", "chorus", "outro"]
+    vocal = [0.0, 0.2, 0.3, 0.02, 0.25, 0.0]  # a solo in place of the second verse; no voice in intro/outro
+    assert sections.mark_instrumental(labels, vocal) == ["intro", "verse", "chorus", "instrumental", "chorus", "outro"]
+    # sung quietly is still sung; an all-instrumental song keeps its labels
+    assert sections.mark_instrumental(labels, [0.0, 0.2, 0.3, 0.15, 0.25, 0.0]) == labels
+    assert sections.mark_instrumental(labels, [0.0] * 6) == labels

@@ -64,7 +64,7 @@ FEATURES = pa.schema([
     ("time_signature", pa.string()),          # "4/4" | "3/4" | "6/8"
     ("beats_per_bar", pa.int8()),
     ("meter_confidence", pa.float32()),       # lead of the chosen meter's downbeat score over the other's
-    ("sections", pa.list_(pa.struct([         # cover the song; label: intro | verse | chorus | bridge | outro
+    ("sections", pa.list_(pa.struct([         # cover the song; label: intro | verse | chorus | bridge | outro | instrumental (with a vocals stem)
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("label", pa.string())]))),
     # music theory, in the seed's shape (udfs/theory.py, rhythm.py, genre.py)
     ("music_theory", pa.struct([

@@ -77,12 +77,14 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
         return None
 
 
-def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: np.ndarray | None = None) -> None:
+def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: np.ndarray | None = None,
+              vocals: np.ndarray | None = None) -> None:
     """resample → beats/tempo/onsets → chroma, first chords → downbeats/meter → sections → key, chords, key
     segments → theory (harmony, rhythm, genre) → loudness → quality flags.
 
     ``harmonic``: the song's bass + other stems (frames, channels) at ``sr_hz``, when chords should be read
-    from them (no melody, no drums): beats, meter, sections and key stay on the mix."""
+    from them (no melody, no drums): beats, meter, sections and key stay on the mix. ``vocals``: the vocals
+    stem, same layout, when sections without singing should be labelled "instrumental"."""
     import librosa
 
     mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
@@ -119,7 +121,11 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
-            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames)
+            vocal_rms = None
+            if vocals is not None and row.get("has_vocals") is not False:  # an instrumental song: leakage only
+                vocal_rms = librosa.feature.rms(y=audio.resample(audio.to_mono(vocals), sr_hz, mir_sr)[:len(mono)], hop_length=hop)
+            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames, vocal_rms,
+                                        mir_cfg["instrumental_ratio"])
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -176,8 +182,9 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
 
 
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
-              beat_frames: np.ndarray) -> list[dict]:
-    """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT)."""
+              beat_frames: np.ndarray, vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4) -> list[dict]:
+    """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT);
+    ``vocal_rms``: the vocals stem's frame RMS (1, n_frames) on the same hop, or None."""
     import librosa
 
     duration_sec = len(mono) / sr_hz
@@ -188,7 +195,9 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     rms = librosa.feature.rms(y=mono, hop_length=hop)
     return sections.estimate_sections(row["beat_times_sec"], _per_beat(chroma, beat_frames), _per_beat(mfcc, beat_frames),
                                       _per_beat(rms, beat_frames)[0],
-                                      row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"))
+                                      row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"),
+                                      beat_vocal_rms=None if vocal_rms is None else _per_beat(vocal_rms, beat_frames)[0],
+                                      instrumental_ratio=instrumental_ratio)
 
 
 def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, frame_rate_hz: float, theory_cfg: dict) -> dict:

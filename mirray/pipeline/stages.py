@@ -58,19 +58,26 @@ def decode(batch: pa.Table, cfg: dict, run_id: str, spec: storage.StorageSpec, s
     return schema.table(rows, schema.WORK)
 
 
-def _harmonic_stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> np.ndarray | None:
-    """bass + other from the song's stem files, at the mix's rate, when ``mir.chord_source`` is "stems"
-    and the song has them; None otherwise (chords then come from the mix, and the row says so)."""
-    if cfg["mir"]["chord_source"] != "stems" or not (row.get("stem_bass_uri") and row.get("stem_other_uri")):
-        return None
-    try:
-        parts = [audio.decode(storage.read_bytes(row[f"stem_{name}_uri"], spec)) for name in ("bass", "other")]
-    except Exception as exc:  # a stem that cannot be read back: fall back to the mix, never lose the song
-        print(f"mirray: warning: stems of {row['song_id']} unreadable ({type(exc).__name__}); chords from the mix", flush=True)
-        return None
-    (bass, sr_hz), (other, _) = parts
-    n = min(len(bass), len(other))
-    return audio.resample(bass[:n] + other[:n], sr_hz, row["decoded_sample_rate_hz"])
+def _stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(bass + other, vocals) from the song's stem files, at the mix's rate; None where not wanted or missing.
+
+    bass + other only with ``mir.chord_source: stems`` (chords then come from them; the row says which);
+    vocals whenever the song has a vocals stem (sections without singing are labelled instrumental). A
+    stem that cannot be read back costs that use, never the song."""
+    def read(names: tuple[str, ...]) -> np.ndarray | None:
+        if not all(row.get(f"stem_{name}_uri") for name in names):
+            return None
+        try:
+            parts = [audio.decode(storage.read_bytes(row[f"stem_{name}_uri"], spec)) for name in names]
+        except Exception as exc:
+            print(f"mirray: warning: {'+'.join(names)} stem of {row['song_id']} unreadable ({type(exc).__name__}); "
+                  "going on without it", flush=True)
+            return None
+        n = min(len(p) for p, _ in parts)
+        return audio.resample(sum(p[:n] for p, _ in parts), parts[0][1], row["decoded_sample_rate_hz"])
+
+    harmonic = read(("bass", "other")) if cfg["mir"]["chord_source"] == "stems" else None
+    return harmonic, read(("vocals",))
 
 
 def analyse(batch: pa.Table, cfg: dict, spec: storage.StorageSpec | None = None) -> pa.Table:
@@ -78,7 +85,7 @@ def analyse(batch: pa.Table, cfg: dict, spec: storage.StorageSpec | None = None)
     node_id, rows = _node_id(), []
     for row in batch.to_pylist():
         if row["error"] is None:
-            song.mir_stage(row, _samples(row), row["decoded_sample_rate_hz"], cfg, _harmonic_stems(row, cfg, spec))
+            song.mir_stage(row, _samples(row), row["decoded_sample_rate_hz"], cfg, *_stems(row, cfg, spec))
         song.finish(row)
         for m in row["metrics"]:
             m["node_id"] = m.get("node_id") or node_id

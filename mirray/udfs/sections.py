@@ -112,11 +112,28 @@ def _labels(seg_chroma: list[np.ndarray], seg_rms: list[float], n_bars: list[flo
     return out
 
 
+def mark_instrumental(labels: list[str], vocal_levels: list[float], min_ratio: float = 0.4) -> list[str]:
+    """Sections between the first and the last whose vocal level (e.g. the vocals stem's mean RMS) stays
+    under ``min_ratio`` × that of the song's sung sections (the 75th percentile over sections) become
+    "instrumental": a solo, an instrumental break. Intro and outro keep their names; a song whose
+    sections are all quiet (``min_ratio`` of nothing) keeps its labels. With the true vocals stem of the
+    GM corpus, 0.4 labels a section instrumental in all 11 songs that have a solo and in none of the
+    other 21 (0.25: 6 of 11); a relative bar also leaves room for Demucs's leakage into the vocals stem."""
+    levels = np.asarray(vocal_levels, dtype=float)
+    sung = float(np.percentile(levels, 75)) if len(levels) else 0.0
+    if sung <= 0:
+        return list(labels)
+    return [("instrumental" if 0 < i < len(labels) - 1 and lab not in ("intro", "outro") and levels[i] < min_ratio * sung
+             else lab) for i, lab in enumerate(labels)]
+
+
 def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat_timbre: np.ndarray, beat_rms: np.ndarray,
                       downbeat_times_sec: list[float], duration_sec: float, beats_per_bar: int | None = 4,
-                      min_bars: int = 4, same_max: float = 0.3, structure_weight: float = 0.4) -> list[dict]:
+                      min_bars: int = 4, same_max: float = 0.3, structure_weight: float = 0.4,
+                      beat_vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4) -> list[dict]:
     """[{"start_sec", "end_sec", "label"}] covering the song. Per-beat inputs are (dims, n_beats):
-    chroma (12), timbre (e.g. MFCC without c0) and RMS (n_beats,).
+    chroma (12), timbre (e.g. MFCC without c0) and RMS (n_beats,); with ``beat_vocal_rms`` (the vocals
+    stem's RMS per beat) sections without singing are "instrumental" (``mark_instrumental``).
 
     Boundaries: peaks of local-contrast novelty plus ``structure_weight`` × repetition-structure
     novelty, at least ``min_bars`` bars apart, snapped to the nearest downbeat.
@@ -155,6 +172,10 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
         seg_rms.append(float(rms[sel].mean()))
         seg_bars.append(sel.sum() / bpb)
     labels = _labels(seg_chroma, seg_rms, seg_bars, bpb, same_max)
+    if beat_vocal_rms is not None and len(beat_vocal_rms) == n:
+        vocal = np.asarray(beat_vocal_rms, dtype=float)
+        labels = mark_instrumental(labels, [float(vocal[(beats >= a) & (beats < b)].mean()) if np.any((beats >= a) & (beats < b))
+                                            else 0.0 for a, b in zip(edges[:-1], edges[1:])], instrumental_ratio)
     return [{"start_sec": float(a), "end_sec": float(b), "label": lab} for a, b, lab in zip(edges[:-1], edges[1:], labels)]
 
 
