@@ -62,7 +62,7 @@ def _stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> tuple[np.ndarray 
     """(bass + other, vocals) from the song's stem files, at the mix's rate; None where not wanted or missing.
 
     bass + other only with ``mir.chord_source: stems`` (chords then come from them; the row says which);
-    vocals whenever the song has a vocals stem (sections without singing are labelled instrumental). A
+    vocals with ``mir.instrumental_from_stems`` (sections without singing are labelled instrumental). A
     stem that cannot be read back costs that use, never the song."""
     def read(names: tuple[str, ...]) -> np.ndarray | None:
         if not all(row.get(f"stem_{name}_uri") for name in names):
@@ -77,7 +77,7 @@ def _stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> tuple[np.ndarray 
         return audio.resample(sum(p[:n] for p, _ in parts), parts[0][1], row["decoded_sample_rate_hz"])
 
     harmonic = read(("bass", "other")) if cfg["mir"]["chord_source"] == "stems" else None
-    return harmonic, read(("vocals",))
+    return harmonic, read(("vocals",)) if cfg["mir"]["instrumental_from_stems"] else None
 
 
 def analyse(batch: pa.Table, cfg: dict, spec: storage.StorageSpec | None = None) -> pa.Table:
