@@ -2,7 +2,10 @@
 
 Songs: mirray.corpus.synth (drums, bass, chords, melody; all 12 tonics in major and minor, 60-180 BPM,
 4/4 and 3/4, triad and seventh-chord progressions; every other song in a full pop form with
-intro/verse/chorus/bridge/outro sections, whose length the form sets), written as real MP3s. Scored with mir_eval. Essentia
+intro/verse/chorus/bridge/outro sections, whose length the form sets), written as real MP3s; `--corpus gm`
+(the default): mirray.corpus.gm_songs. Scored with mir_eval: key (MIREX weighted), tempo, beats,
+downbeats, time signature, chords (majmin, sevenths), section boundaries (hit rate at 0.5 s and 3 s) and
+section labels (pairwise frame-clustering F, share of time with the true functional label). Essentia
 (`pip install essentia`, benchmark only) runs KeyExtractor(edma), RhythmExtractor2013 and
 ChordsDetectionBeats on the same decoded audio, and MusicExtractor for the cost comparison.
 
