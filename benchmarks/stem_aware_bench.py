@@ -27,13 +27,14 @@ from mir_eval_bench import section_labels  # benchmarks/ is on sys.path when run
 from mirray.config import load_config
 from mirray.corpus.gm_songs import benchmark_specs, render
 from mirray.pipeline import song
-from mirray.udfs import audio, chords, mir
+from mirray.udfs import audio, chords, mir, separation
 
 
 def analyse(signal: np.ndarray, cfg: dict, harmonic: np.ndarray | None = None, vocals: np.ndarray | None = None) -> dict:
     row = song.new_row({"song_id": "x", "uri": "x", "file_size_bytes": 0, "duplicate_uris": []}, "bench")
     row["decoded_duration_sec"] = signal.shape[0] / 44100
-    song.mir_stage(row, signal, 44100, cfg, harmonic=harmonic, vocals=vocals)
+    envelope = None if vocals is None else separation.rms_envelope(vocals, 44100)  # as the Demucs actor records it
+    song.mir_stage(row, signal, 44100, cfg, harmonic=harmonic, vocal_envelope=envelope)
     return row
 
 

@@ -76,10 +76,12 @@ def test_the_solo_without_vocals_is_labelled_instrumental_given_the_vocals_stem(
     mix = sum(stems.values())
     solo_start, solo_end = next((a, b) for a, b, lab in truth["sections"] if lab == "instrumental")
     labels = {}
-    for name, vocals in (("mix", None), ("with vocals stem", stems["vocals"])):
+    from mirray.udfs.separation import rms_envelope
+
+    for name, envelope in (("mix", None), ("with vocals stem", rms_envelope(stems["vocals"], 44100))):
         row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
         row["decoded_duration_sec"] = mix.shape[0] / 44100
-        song.mir_stage(row, mix, 44100, load_config(), vocals=vocals)
+        song.mir_stage(row, mix, 44100, load_config(), vocal_envelope=envelope)
         assert row["error"] is None, row["error"]
         labels[name] = row["sections"]
     assert all(s["label"] != "instrumental" for s in labels["mix"])  # no vocals stem, no claim

@@ -67,6 +67,10 @@ def test_stem_files_and_stats(tmp_path):
     assert stats["drums"]["active_ratio"] == pytest.approx(1.0)
     assert stats["drums"]["rms_dbfs"] == pytest.approx(-9.03, abs=0.05)
     assert stats["vocals"]["rms_dbfs"] == pytest.approx(-9.03 - 3.01, abs=0.05)  # half the energy
+    # the RMS envelope (0.1 s frames, running on across the 3 s / 1 s block edge) the analyse task labels sections with
+    envelope = np.array(stats["vocals"]["frame_rms"])
+    assert len(envelope) == 40 and np.allclose(envelope[:20], 0.354, atol=0.002) and np.all(envelope[20:] == 0)
+    assert np.allclose(separation.rms_envelope(block[0], sr), envelope)
     data, rate = sf.read(stats["vocals"]["path"])
     assert rate == sr and data.shape == (sr * 4, 2)
     assert np.abs(data[: sr * 2, 0] - loud).max() < 1e-4  # 24-bit FLAC round trip

@@ -167,7 +167,9 @@ RESULT = pa.schema(
 
 
 # Between stages the decoded audio rides along as float32 interleaved bytes (frames x decoded_channels).
-WORK = RESULT.append(pa.field("audio_pcm", pa.large_binary()))
+# The Demucs actor also hands the analyse task the vocals stem's RMS per separation.ENVELOPE_FRAME_SEC
+# (instrumental sections), so the stem file need not be read back.
+WORK = RESULT.append(pa.field("audio_pcm", pa.large_binary())).append(pa.field("vocal_rms_envelope", pa.list_(pa.float32())))
 
 
 def table(rows: list[dict], schema: pa.Schema) -> pa.Table:

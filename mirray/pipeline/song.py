@@ -78,13 +78,14 @@ def decode_stage(row: dict, data: bytes | None, cfg: dict) -> tuple[np.ndarray, 
 
 
 def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: np.ndarray | None = None,
-              vocals: np.ndarray | None = None) -> None:
+              vocal_envelope: np.ndarray | None = None) -> None:
     """resample → beats/tempo/onsets → chroma, first chords → downbeats/meter → sections → key, chords, key
     segments → theory (harmony, rhythm, genre) → loudness → quality flags.
 
     ``harmonic``: the song's bass + other stems (frames, channels) at ``sr_hz``, when chords should be read
-    from them (no melody, no drums): beats, meter, sections and key stay on the mix. ``vocals``: the vocals
-    stem, same layout, when sections without singing should be labelled "instrumental"."""
+    from them (no melody, no drums): beats, meter, sections and key stay on the mix. ``vocal_envelope``: the
+    vocals stem's RMS per ``separation.ENVELOPE_FRAME_SEC`` (``separation.rms_envelope``), when sections
+    without singing should be labelled "instrumental"."""
     import librosa
 
     mir_cfg, mir_sr, hop = cfg["mir"], cfg["audio"]["mir_sample_rate_hz"], cfg["mir"]["hop_length"]
@@ -121,11 +122,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
-            vocal_rms = None
-            if vocals is not None and row.get("has_vocals") is not False:  # an instrumental song: leakage only
-                vocal_rms = librosa.feature.rms(y=audio.resample(audio.to_mono(vocals), sr_hz, mir_sr)[:len(mono)], hop_length=hop)
-            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames, vocal_rms,
-                                        mir_cfg["instrumental_ratio"])
+            use_vocals = vocal_envelope is not None and len(vocal_envelope) and row.get("has_vocals") is not False  # else leakage only
+            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
+                                        vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"])
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -173,6 +172,15 @@ def _onset_envelopes(mono: np.ndarray, sr_hz: int, hop: int) -> tuple[np.ndarray
     return env(full), env(mel_db(fmax=200, n_mels=24)), env(mel_db(fmin=4000, n_mels=24)), full
 
 
+def _envelope_per_beat(envelope: np.ndarray, beat_times_sec: list[float]) -> np.ndarray:
+    """Mean of a ``separation.ENVELOPE_FRAME_SEC`` envelope from each beat to the next (the last: to its end)."""
+    from mirray.udfs.separation import ENVELOPE_FRAME_SEC
+
+    starts = np.clip((np.asarray(beat_times_sec) / ENVELOPE_FRAME_SEC).astype(int), 0, len(envelope) - 1)
+    ends = np.maximum(np.append(starts[1:], len(envelope)), starts + 1)
+    return np.array([envelope[a:b].mean() for a, b in zip(starts, ends)])
+
+
 def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     """Median of ``features`` (dims, frames) from each beat to the next, shape (dims, n_beats)."""
     import librosa
@@ -182,9 +190,9 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
 
 
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
-              beat_frames: np.ndarray, vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4) -> list[dict]:
+              beat_frames: np.ndarray, vocal_envelope: np.ndarray | None = None, instrumental_ratio: float = 0.4) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT);
-    ``vocal_rms``: the vocals stem's frame RMS (1, n_frames) on the same hop, or None."""
+    ``vocal_envelope``: see ``mir_stage``."""
     import librosa
 
     duration_sec = len(mono) / sr_hz
@@ -196,7 +204,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     return sections.estimate_sections(row["beat_times_sec"], _per_beat(chroma, beat_frames), _per_beat(mfcc, beat_frames),
                                       _per_beat(rms, beat_frames)[0],
                                       row.get("downbeat_times_sec") or [], duration_sec, row.get("beats_per_bar"),
-                                      beat_vocal_rms=None if vocal_rms is None else _per_beat(vocal_rms, beat_frames)[0],
+                                      beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),
                                       instrumental_ratio=instrumental_ratio)
 
 

@@ -58,26 +58,25 @@ def decode(batch: pa.Table, cfg: dict, run_id: str, spec: storage.StorageSpec, s
     return schema.table(rows, schema.WORK)
 
 
-def _stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(bass + other, vocals) from the song's stem files, at the mix's rate; None where not wanted or missing.
+def _harmonic_stems(row: dict, cfg: dict, spec: storage.StorageSpec) -> np.ndarray | None:
+    """bass + other from the song's stem files, at the mix's rate, when ``mir.chord_source`` is "stems"
+    and the song has them; None otherwise (chords then come from the mix, and the row says so)."""
+    if cfg["mir"]["chord_source"] != "stems" or not (row.get("stem_bass_uri") and row.get("stem_other_uri")):
+        return None
+    try:
+        parts = [audio.decode(storage.read_bytes(row[f"stem_{name}_uri"], spec)) for name in ("bass", "other")]
+    except Exception as exc:  # a stem that cannot be read back: fall back to the mix, never lose the song
+        print(f"mirray: warning: stems of {row['song_id']} unreadable ({type(exc).__name__}); chords from the mix", flush=True)
+        return None
+    (bass, sr_hz), (other, _) = parts
+    n = min(len(bass), len(other))
+    return audio.resample(bass[:n] + other[:n], sr_hz, row["decoded_sample_rate_hz"])
 
-    bass + other only with ``mir.chord_source: stems`` (chords then come from them; the row says which);
-    vocals with ``mir.instrumental_from_stems`` (sections without singing are labelled instrumental). A
-    stem that cannot be read back costs that use, never the song."""
-    def read(names: tuple[str, ...]) -> np.ndarray | None:
-        if not all(row.get(f"stem_{name}_uri") for name in names):
-            return None
-        try:
-            parts = [audio.decode(storage.read_bytes(row[f"stem_{name}_uri"], spec)) for name in names]
-        except Exception as exc:
-            print(f"mirray: warning: {'+'.join(names)} stem of {row['song_id']} unreadable ({type(exc).__name__}); "
-                  "going on without it", flush=True)
-            return None
-        n = min(len(p) for p, _ in parts)
-        return audio.resample(sum(p[:n] for p, _ in parts), parts[0][1], row["decoded_sample_rate_hz"])
 
-    harmonic = read(("bass", "other")) if cfg["mir"]["chord_source"] == "stems" else None
-    return harmonic, read(("vocals",)) if cfg["mir"]["instrumental_from_stems"] else None
+def _vocal_envelope(row: dict, cfg: dict) -> np.ndarray | None:
+    """The vocals stem's RMS envelope the Demucs actor recorded, when instrumental sections are wanted."""
+    envelope = row.get("vocal_rms_envelope")
+    return np.asarray(envelope, dtype=np.float64) if cfg["mir"]["instrumental_from_stems"] and envelope else None
 
 
 def analyse(batch: pa.Table, cfg: dict, spec: storage.StorageSpec | None = None) -> pa.Table:
@@ -85,7 +84,8 @@ def analyse(batch: pa.Table, cfg: dict, spec: storage.StorageSpec | None = None)
     node_id, rows = _node_id(), []
     for row in batch.to_pylist():
         if row["error"] is None:
-            song.mir_stage(row, _samples(row), row["decoded_sample_rate_hz"], cfg, *_stems(row, cfg, spec))
+            song.mir_stage(row, _samples(row), row["decoded_sample_rate_hz"], cfg, _harmonic_stems(row, cfg, spec),
+                           _vocal_envelope(row, cfg))
         song.finish(row)
         for m in row["metrics"]:
             m["node_id"] = m.get("node_id") or node_id
@@ -166,4 +166,6 @@ class SeparateStems:
             row[f"stem_{name}_rms_dbfs"] = st["rms_dbfs"]
             row[f"stem_{name}_active_ratio"] = st["active_ratio"]
         row.update(separation.vocal_flags(stats, self.cfg["vocals_min_active_ratio"]))
+        if "vocals" in stats:
+            row["vocal_rms_envelope"] = stats["vocals"]["frame_rms"]
         row.update(stems_status="ok", stem_model=self.cfg["model"], stem_device=self.device_label)

@@ -8,7 +8,7 @@ Shapes: a mix is float32 (frames, channels) at the model's rate (44.1 kHz); stem
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -49,28 +49,52 @@ def pick_device(device: str = "auto") -> str:
     return device
 
 
+ENVELOPE_FRAME_SEC = 0.1  # stem level statistics and RMS envelopes run on frames this long
+
+
+def rms_envelope(stem: np.ndarray, samplerate_hz: int, frame_sec: float = ENVELOPE_FRAME_SEC) -> np.ndarray:
+    """RMS per ``frame_sec`` of a (frames, channels) stem, as the Demucs actor records it while writing."""
+    stats = StemStats(int(frame_sec * samplerate_hz), -200.0)
+    stats.add(np.asarray(stem, dtype=np.float32).reshape(len(stem), -1))
+    return np.array(stats.result()["frame_rms"])
+
+
 @dataclass
 class StemStats:
-    """Running RMS and activity of one stem, fed block by block."""
+    """Running RMS, activity and RMS envelope (one value per ``frame_len`` samples) of one stem, fed block
+    by block; frames run on across block edges."""
 
     frame_len: int
     threshold_dbfs: float
     sum_sq: float = 0.0
     n: int = 0
     active_n: int = 0
+    frame_rms: list = field(default_factory=list)
+    _carry: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def add(self, block: np.ndarray) -> None:
         mono_sq = np.square(block, dtype=np.float64).mean(axis=1)
         self.sum_sq += float(mono_sq.sum())
         self.n += len(mono_sq)
-        for start in range(0, len(mono_sq), self.frame_len):
-            frame = mono_sq[start:start + self.frame_len]
-            if 10 * np.log10(frame.mean() + 1e-20) > self.threshold_dbfs:
-                self.active_n += len(frame)
+        sq = np.concatenate([self._carry, mono_sq])
+        whole = len(sq) // self.frame_len * self.frame_len
+        for frame in sq[:whole].reshape(-1, self.frame_len):
+            self._frame(frame)
+        self._carry = sq[whole:]
+
+    def _frame(self, frame: np.ndarray) -> None:
+        mean_sq = float(frame.mean())
+        self.frame_rms.append(float(np.sqrt(mean_sq)))
+        if 10 * np.log10(mean_sq + 1e-20) > self.threshold_dbfs:
+            self.active_n += len(frame)
 
     def result(self) -> dict:
+        if len(self._carry):  # the last, shorter frame
+            self._frame(self._carry)
+            self._carry = np.zeros(0)
         rms = np.sqrt(self.sum_sq / self.n) if self.n else 0.0
-        return {"rms_dbfs": float(20 * np.log10(rms + 1e-10)), "active_ratio": self.active_n / self.n if self.n else 0.0}
+        return {"rms_dbfs": float(20 * np.log10(rms + 1e-10)), "active_ratio": self.active_n / self.n if self.n else 0.0,
+                "frame_rms": list(self.frame_rms)}
 
 
 class _SongStream:
@@ -175,7 +199,7 @@ class StemFiles:
     """Sink for one song: streams each stem to ``folder/<stem>.<ext>`` and keeps its level statistics."""
 
     def __init__(self, folder: str | Path, sources: list[str], samplerate_hz: int, fmt: str = "flac",
-                 subtype: str = "PCM_16", active_threshold_dbfs: float = -45.0, frame_sec: float = 0.1):
+                 subtype: str = "PCM_16", active_threshold_dbfs: float = -45.0, frame_sec: float = ENVELOPE_FRAME_SEC):
         import soundfile as sf
 
         self.folder = Path(folder)
@@ -184,6 +208,7 @@ class StemFiles:
         self.paths = {name: self.folder / f"{name}.{fmt}" for name in self.sources}
         self.files = {name: sf.SoundFile(self.paths[name], "w", samplerate_hz, 2, subtype=subtype, format=fmt.upper())
                       for name in self.sources}
+        self.frame_sec = frame_sec
         self.stats = {name: StemStats(int(frame_sec * samplerate_hz), active_threshold_dbfs) for name in self.sources}
 
     def __call__(self, block: np.ndarray) -> None:
@@ -193,7 +218,7 @@ class StemFiles:
             self.stats[name].add(stem)
 
     def close(self) -> dict:
-        """Close the files; returns {stem: {"path", "rms_dbfs", "active_ratio"}}."""
+        """Close the files; returns {stem: {"path", "rms_dbfs", "active_ratio", "frame_rms"}} (``frame_sec`` frames)."""
         for f in self.files.values():
             f.close()
         return {name: {"path": str(self.paths[name]), **self.stats[name].result()} for name in self.sources}
