@@ -208,7 +208,6 @@ class StemFiles:
         self.paths = {name: self.folder / f"{name}.{fmt}" for name in self.sources}
         self.files = {name: sf.SoundFile(self.paths[name], "w", samplerate_hz, 2, subtype=subtype, format=fmt.upper())
                       for name in self.sources}
-        self.frame_sec = frame_sec
         self.stats = {name: StemStats(int(frame_sec * samplerate_hz), active_threshold_dbfs) for name in self.sources}
 
     def __call__(self, block: np.ndarray) -> None:
