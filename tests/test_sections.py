@@ -69,3 +69,5 @@ def test_sections_without_singing_between_sung_ones_are_instrumental():
     # sung quietly is still sung; an all-instrumental song keeps its labels
     assert sections.mark_instrumental(labels, [0.0, 0.2, 0.3, 0.15, 0.25, 0.0]) == labels
     assert sections.mark_instrumental(labels, [0.0] * 6) == labels
+    # an unsung opening on the chorus's chords is the intro; an unsung ending, the outro
+    assert sections.mark_instrumental(["chorus", "verse", "chorus", "verse"], [0.01, 0.2, 0.3, 0.0]) == ["intro", "verse", "chorus", "outro"]
