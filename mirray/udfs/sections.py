@@ -168,18 +168,19 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
     # each beat's harmony in its bar's context, less the song's average (its key); not z-scored: a pitch
     # class the song barely uses would be all noise scaled up (GM corpus label share 0.636 z-scored, 0.671)
     bar_chroma = _smooth(beat_chroma - beat_chroma.mean(axis=1, keepdims=True), bpb)
-    seg_chroma, seg_rms, seg_bars = [], [], []
+    vocal = np.asarray(beat_vocal_rms, dtype=float) if beat_vocal_rms is not None and len(beat_vocal_rms) == n else None
+    seg_chroma, seg_rms, seg_bars, seg_vocal = [], [], [], []
     for a, b in zip(edges[:-1], edges[1:]):
         sel = (beats >= a) & (beats < b)
         sel = sel if sel.any() else np.abs(beats - a) == np.abs(beats - a).min()
         seg_chroma.append(bar_chroma[:, sel])
         seg_rms.append(float(rms[sel].mean()))
         seg_bars.append(sel.sum() / bpb)
+        if vocal is not None:
+            seg_vocal.append(float(vocal[sel].mean()))
     labels = _labels(seg_chroma, seg_rms, seg_bars, bpb, same_max)
-    if beat_vocal_rms is not None and len(beat_vocal_rms) == n:
-        vocal = np.asarray(beat_vocal_rms, dtype=float)
-        labels = mark_instrumental(labels, [float(vocal[(beats >= a) & (beats < b)].mean()) if np.any((beats >= a) & (beats < b))
-                                            else 0.0 for a, b in zip(edges[:-1], edges[1:])], instrumental_ratio)
+    if vocal is not None:
+        labels = mark_instrumental(labels, seg_vocal, instrumental_ratio)
     return [{"start_sec": float(a), "end_sec": float(b), "label": lab} for a, b, lab in zip(edges[:-1], edges[1:], labels)]
 
 
