@@ -208,3 +208,30 @@ def test_swing_ratio_from_the_phase_profile(swing, soft):
     assert swing_ratio(phase_profile(env, beats, frame_rate_hz)) == pytest.approx(swing, rel=0.06)
     beats_only = _pulse_env(beat_sec, {0.0: 1.0}, frame_rate_hz=frame_rate_hz)
     assert swing_ratio(phase_profile(beats_only, beats, frame_rate_hz)) is None
+
+
+def _chords(*labels):
+    return [{"start_sec": float(i), "end_sec": float(i + 1), "label": lab} for i, lab in enumerate(labels)]
+
+
+def test_ends_on_cadence_wants_v_to_i_as_the_last_two_chords():
+    assert mir.ends_on_cadence(_chords("C:maj", "F:maj", "G:7", "C:maj", "N"), 0, "major")
+    assert mir.ends_on_cadence(_chords("A:min", "D:min", "E:7", "A:maj"), 9, "minor")  # Picardy third
+    assert mir.ends_on_cadence(_chords("A:min", "E:maj", "A:min/b3"), 9, "minor")
+    assert not mir.ends_on_cadence(_chords("A:min", "E:maj", "A:min"), 9, "major")  # parallel major's tonic is A:maj
+    assert not mir.ends_on_cadence(_chords("C:maj", "G:maj", "A:min"), 0, "major")  # deceptive
+    assert not mir.ends_on_cadence(_chords("C:maj", "G:min", "C:maj"), 0, "major")  # v is not V
+    assert not mir.ends_on_cadence(_chords("C:maj"), 0, "major")
+
+
+def test_final_cadence_names_the_home_key_over_a_dominant_leaning_chroma():
+    # pitch counts leaning to G major (a chorale that spends its middle in the dominant), chords diatonic
+    # to both C and G major, ending G → C
+    major = np.asarray(mir.KEY_PROFILES["krumhansl"][0])
+    chroma = 0.45 * major + 0.55 * np.roll(major, 7)
+    chords = _chords("C:maj", "A:min", "E:min", "G:maj", "C:maj")
+    assert mir.key_from_chroma(chroma, chords=chords, chord_weight=1.0)["key"] == "G major"
+    assert mir.key_from_chroma(chroma, chords=chords, chord_weight=1.0, end_cadence_weight=0.3)["key"] == "C major"
+    # the same chords ending C → G (a plagal close in G, V → I in no key) leave the chroma's answer
+    plagal_end = _chords("A:min", "E:min", "G:maj", "C:maj", "G:maj")
+    assert mir.key_from_chroma(chroma, chords=plagal_end, chord_weight=1.0, end_cadence_weight=0.3)["key"] == "G major"

@@ -142,9 +142,20 @@ def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mod
     return hits / n if n else 0.0
 
 
+def ends_on_cadence(chords: list[dict], tonic: int, mode: str) -> bool:
+    """Whether the last two chords are V (major, with or without its seventh) → the key's tonic triad; in
+    minor a major tonic counts too (a Picardy third)."""
+    last = [parse_label(c["label"]) for c in chords if c["label"] != "N"][-2:]
+    if len(last) < 2:
+        return False
+    (v_root, v_quality, _), (i_root, i_quality, _) = last
+    return (pitch_class(v_root) == (tonic + 7) % 12 and _TRIAD_OF.get(v_quality) == "maj" and pitch_class(i_root) == tonic
+            and _TRIAD_OF.get(i_quality) in (("maj",) if mode == "major" else ("min", "maj")))
+
+
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                     chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None,
-                    phrase_start_weight: float = 0.1) -> dict:
+                    phrase_start_weight: float = 0.1, end_cadence_weight: float = 0.0) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is that best correlation clipped to [0, 1] (Krumhansl's key strength).
@@ -154,7 +165,9 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     ``sections.phrase_starts_sec``), it adds ``phrase_start_weight`` × the share of phrases that start on
     the key's tonic chord: a key and its relative minor (or a mixolydian I–bVII–IV song and the key a
     fourth up) share their notes, and an i–VI–III–VII loop can even weigh the relative major's notes
-    more, but phrases begin on the tonic.
+    more, but phrases begin on the tonic. With ``end_cadence_weight``, a key whose V → I the chords end on
+    (``ends_on_cadence``) gains that much: whole-piece pitch counts lean to the dominant key in music that
+    modulates there and back (Bach chorales), while the final cadence names the home key.
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
@@ -162,6 +175,8 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     if chords and phrase_starts_sec and phrase_start_weight:
         bonus = bonus + phrase_start_weight * np.array(
             [tonic_at_starts(chords, phrase_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
+    if chords and end_cadence_weight:
+        bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(chords, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
     best = int(np.argmax(correlation + bonus))
     r, tonic, mode = correlation[best], best % 12, ("major", "minor")[best // 12]
     return {
@@ -224,13 +239,14 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  profile: str = "krumhansl", chord_weight: float = 1.0, window_sec: float = 16.0,
                  hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
                  phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
-                 region_diatonic: float = 0.75) -> list[dict]:
+                 region_diatonic: float = 0.75, end_cadence_weight: float = 0.0) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
     ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). Each
     segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
-    it), so a song without modulations gets the global key, not a window's guess. Last, a segment
+    it; the last segment also with the final-cadence cue), so a song without modulations gets the global
+    key, not a window's guess. Last, a segment
     between two of the same key whose chords are still ``region_diatonic`` diatonic to that key is a
     tonicised region (a bridge on vi or V that comes home), not a modulation, and joins them; a real
     move (up a step, to a distant key) leaves most chords outside the home key.
@@ -269,12 +285,12 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
         else:
             merged.append(dict(seg))
     named: list[dict] = []
-    for seg in merged:
+    for i, seg in enumerate(merged):
         sel = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
         inside = [c for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
         starts = [t for t in phrase_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
         seg["key"] = key_from_chroma(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, inside, chord_weight,
-                                     starts, phrase_start_weight)["key"] or seg["key"]
+                                     starts, phrase_start_weight, end_cadence_weight if i == len(merged) - 1 else 0.0)["key"] or seg["key"]
         if named and named[-1]["key"] == seg["key"]:
             named[-1]["end_sec"] = seg["end_sec"]
         else:

@@ -1,0 +1,73 @@
+"""Global key on music made differently from the GM pop corpus: Bach chorales rendered from music21's corpus.
+
+Songs: mirray.corpus.chorales (key read from the score, random transposition, tempo and GM instrument;
+needs fluidsynth + a GM soundfont). mirray runs every CPU stage twice: as configured and with the
+final-cadence cue off (``mir.key_end_cadence_weight: 0``), to show what the cue does on its own. Essentia's
+KeyExtractor (edma, as in mir_eval_bench.py, and bgate) on the same MP3s when it is installed. Scored with
+mir_eval's MIREX weighted score, with the share of each error kind.
+
+    .venv/bin/python benchmarks/chorale_key_bench.py [--chorales 100] [--dir DIR] [--no-essentia]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import tempfile
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+
+from mir_eval_bench import mirray_run  # benchmarks/ is on sys.path when run as a script
+from mirray.config import load_config
+from mirray.corpus.chorales import render_chorales
+
+KINDS = {1.0: "exact", 0.5: "fifth", 0.3: "relative", 0.2: "parallel", 0.0: "other"}
+
+
+def essentia_keys(path: Path, profiles: tuple[str, ...]) -> dict[str, str]:
+    import essentia.standard as es
+
+    y = es.MonoLoader(filename=str(path), sampleRate=44100)()
+    return {p: " ".join(es.KeyExtractor(profileType=p)(y)[:2]) for p in profiles}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--chorales", type=int, default=100)
+    p.add_argument("--dir", type=Path, help="render into (or reuse) this folder instead of a temporary one")
+    p.add_argument("--no-essentia", dest="essentia", action="store_false")
+    args = p.parse_args()
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="mirray-chorales-"))
+    songs = render_chorales(folder, args.chorales)
+    cfg = load_config()
+    no_cue = copy.deepcopy(cfg)
+    no_cue["mir"]["key_end_cadence_weight"] = 0.0
+    systems = {"mirray": cfg, "mirray, no final-cadence cue": no_cue}
+    estimates: dict[str, list[str | None]] = {name: [] for name in systems}
+    profiles = ("edma", "bgate") if args.essentia else ()
+    estimates.update({f"Essentia KeyExtractor {p}": [] for p in profiles})
+    minutes = 0.0
+    for i, song in enumerate(songs):
+        for name, c in systems.items():
+            row, _ = mirray_run(song["path"], c)
+            if row["error"]:
+                print(f"{song['path'].name}: error {row['error']['message']}")
+            estimates[name].append(row.get("key"))
+        minutes += (row.get("decoded_duration_sec") or 0.0) / 60
+        for prof, key in (essentia_keys(song["path"], profiles) if profiles else {}).items():
+            estimates[f"Essentia KeyExtractor {prof}"].append(key)
+        print(f"[{i + 1}/{len(songs)}] {song['source']} → {song['key']}: mirray {estimates['mirray'][-1]}", flush=True)
+    print(f"\nBach chorales, global key: {len(songs)} pieces, {minutes:.1f} audio min, "
+          f"{sum(s['key'].endswith('minor') for s in songs)} in minor")
+    print("| system | MIREX weighted | exact | fifth | relative | parallel | other |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, keys in estimates.items():
+        scores = [mir_eval.key.weighted_score(s["key"], k) if k else 0.0 for s, k in zip(songs, keys)]
+        shares = [np.mean([sc == v for sc in scores]) for v in KINDS]
+        print(f"| {name} | {np.mean(scores):.3f} | " + " | ".join(f"{s:.2f}" for s in shares) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Bach chorales from music21's corpus rendered to MP3 with a known global key: music made differently
+from the GM pop generator (four real voices, modulations to the dominant and back, cadences on fermatas).
+
+The key is read from the score, not estimated: a chorale is kept when its bass begins and ends on the
+key signature's major tonic (major) or its relative minor's (minor); chorales in modal or "Dorian"
+notation and those ending on a half cadence are skipped. Each kept chorale is transposed at random (all
+24 keys appear), played at a random tempo on one random General MIDI instrument through fluidsynth.
+Needs fluidsynth and a GM soundfont (see gm_songs.SOUNDFONTS).
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from mirray.corpus.gm_songs import SOUNDFONTS
+from mirray.corpus.synth import write_mp3
+from mirray.udfs.mir import PITCH_CLASSES
+
+PROGRAMS = (19, 48, 52, 0, 24, 71)  # church organ, strings, choir, piano, nylon guitar, clarinet
+TEMPI_QPM = (66, 76, 88, 100)
+
+
+def chorale_key(score) -> str | None:
+    """'G major' / 'E minor' when the bass's first and last notes are the key signature's tonic, else None."""
+    from music21 import key
+
+    signatures = score.recurse().getElementsByClass(key.KeySignature)
+    if not signatures or len(score.parts) < 4:
+        return None
+    bass = score.parts[-1].recurse().notes
+    if not bass:
+        return None
+    first, last = bass[0].pitches[0].pitchClass, bass[-1].pitches[0].pitchClass
+    major, minor = signatures[0].asKey("major").tonic.pitchClass, signatures[0].asKey("minor").tonic.pitchClass
+    if first != last or first not in (major, minor):
+        return None
+    return f"{PITCH_CLASSES[first]} {'major' if first == major else 'minor'}"
+
+
+def render_chorales(folder: str | Path, count: int, seed: int = 5) -> list[dict]:
+    """Write up to ``count`` chorales as chNNN.mp3 into ``folder``; returns [{"path", "key", "source",
+    "transpose_semitones", "program", "tempo_qpm"}]. Deterministic for a seed and a music21 version."""
+    import pretty_midi
+    import soundfile as sf
+    from music21 import bar, corpus, repeat, tempo
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    paths = sorted(corpus.getComposer("bach"), key=lambda p: p.name)
+    rng.shuffle(paths)
+    songs: list[dict] = []
+    for path in paths:
+        if len(songs) >= count:
+            break
+        score = corpus.parse(str(path))
+        home = chorale_key(score)
+        if home is None:
+            continue
+        shift, qpm, program = rng.randint(-5, 6), rng.choice(TEMPI_QPM), rng.choice(PROGRAMS)
+        tonic, mode = home.split()
+        try:
+            score = score.transpose(shift)
+        except Exception:  # music21 cannot spell some transpositions (8 sharps): take the next chorale
+            continue
+        for el in list(score.recurse().getElementsByClass((tempo.MetronomeMark, bar.Repeat, repeat.RepeatMark))):
+            if el.activeSite is not None:
+                el.activeSite.remove(el)
+        score.parts[0].insert(0, tempo.MetronomeMark(number=qpm))
+        name = f"ch{len(songs):03d}"
+        mid, wav = folder / f"{name}.mid", folder / f"{name}.wav"
+        try:
+            score.write("midi", fp=str(mid))
+        except Exception:
+            continue
+        pm = pretty_midi.PrettyMIDI(str(mid))
+        for inst in pm.instruments:
+            inst.program, inst.is_drum = program, False
+        pm.write(str(mid))
+        subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", "44100", "-T", "wav", "-F", str(wav), SOUNDFONTS[0], str(mid)],
+                       check=True, capture_output=True)
+        y, sr_hz = sf.read(wav, dtype="float32", always_2d=True)
+        mp3 = write_mp3(folder / f"{name}.mp3", y * (0.89 / max(float(np.abs(y).max()), 1e-9)), sr_hz)
+        wav.unlink()
+        mid.unlink()
+        key_name = f"{PITCH_CLASSES[(PITCH_CLASSES.index(tonic) + shift) % 12]} {mode}"
+        songs.append({"path": mp3, "key": key_name, "source": path.name, "transpose_semitones": shift,
+                      "program": program, "tempo_qpm": qpm})
+    return songs
