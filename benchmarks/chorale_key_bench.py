@@ -19,7 +19,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import calibration_error, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.chorales import render_chorales
 
@@ -73,13 +73,6 @@ def main() -> None:
     conf = np.array(confidences)
     print(f"\nmirray key_confidence: mean {conf.mean():.3f} vs exact-key accuracy {right.mean():.3f}; "
           f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}")
-
-
-def calibration_error(confidence: np.ndarray, right: np.ndarray, bins: int = 5) -> float:
-    """Expected calibration error: |mean confidence − accuracy| per equal-width bin, weighted by its share."""
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    return float(sum((which == b).mean() * abs(confidence[which == b].mean() - right[which == b].mean())
-                     for b in range(bins) if (which == b).any()))
 
 
 if __name__ == "__main__":

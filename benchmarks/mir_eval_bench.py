@@ -152,6 +152,14 @@ def section_labels(ref: list, est: list[dict], step_sec: float = 0.1) -> dict:
             "sections_label_acc": float(np.mean([at(ref_iv, [s_[2] for s_ in ref], t) == at(est_iv, est_lab, t) for t in grid]))}
 
 
+def calibration_error(confidence, right, bins: int = 5) -> float:
+    """Expected calibration error: |mean confidence − accuracy| per equal-width bin, weighted by its share."""
+    confidence, right = np.asarray(confidence, dtype=float), np.asarray(right, dtype=float)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    return float(sum((which == b).mean() * abs(confidence[which == b].mean() - right[which == b].mean())
+                     for b in range(bins) if (which == b).any()))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
@@ -167,6 +175,7 @@ def main() -> None:
     results = {"mirray": [], "essentia": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
     steps: dict[str, float] = {}
+    key_calibration: list[tuple[float, bool]] = []
     if args.essentia:
         essentia_run(songs[0]["path"])
     for s in songs:
@@ -175,6 +184,7 @@ def main() -> None:
         for m in row["metrics"]:
             steps[m["stage"]] = steps.get(m["stage"], 0.0) + m["cpu_sec"]
         results["mirray"].append(score(s, row, s["duration_sec"]))
+        key_calibration.append((row.get("key_confidence") or 0.0, row.get("key") == s["key"]))
         if args.essentia:
             est, cpu = essentia_run(s["path"])
             cost["essentia (these 3 extractors)"] += cpu
@@ -190,6 +200,9 @@ def main() -> None:
     for name, rows in results.items():
         if rows:
             print(f"| {name} | " + " | ".join(f"{np.mean([r[m] for r in rows if m in r]):.3f}" if any(m in r for r in rows) else "-" for m in metrics) + " |")
+    conf, right = np.array(key_calibration).T
+    print(f"\nmirray key_confidence: mean {conf.mean():.3f} vs exact-key accuracy {right.mean():.3f}; "
+          f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}")
     print(f"\nCPU cost, core-seconds per audio minute (warm), over {minutes:.0f} audio minutes")
     print("| what | core-s per audio min |")
     print("|---|---:|")

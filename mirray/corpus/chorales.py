@@ -75,9 +75,10 @@ def render_chorales(folder: str | Path, count: int, seed: int = 5) -> list[dict]
         mid, wav = folder / f"{name}.mid", folder / f"{name}.wav"
         try:
             score.write("midi", fp=str(mid))
-        except Exception:
+            pm = pretty_midi.PrettyMIDI(str(mid))
+        except Exception:  # e.g. mido refuses the 8-sharp signature some transpositions spell: next chorale
+            mid.unlink(missing_ok=True)
             continue
-        pm = pretty_midi.PrettyMIDI(str(mid))
         for inst in pm.instruments:
             inst.program, inst.is_drum = program, False
         pm.write(str(mid))
