@@ -134,3 +134,23 @@ def test_root_position_chords_are_not_called_inversions():
     song.mir_stage(row, sum(stems.values()), 44100, load_config())
     inverted = sum(c["end_sec"] - c["start_sec"] for c in row["chords"] if "/" in c["label"])
     assert inverted <= 0.1 * row["chords"][-1]["end_sec"], [c["label"] for c in row["chords"]]
+
+
+@needs_fluidsynth
+@pytest.mark.parametrize("shift, program, qpm, expected", [(0, 24, 100, "F major"), (-5, 19, 66, "C major")])
+def test_rendered_bach_chorale_gets_its_home_key(tmp_path, shift, program, qpm, expected):
+    """Music made differently from the GM generator: a chorale that visits its dominant (BWV 325, F major).
+    Both renders read as the dominant key without the final-cadence cue (measured, session 7)."""
+    from music21 import corpus
+
+    from mirray.corpus.chorales import chorale_key, render_chorale
+
+    score = corpus.parse("bach/bwv325")
+    assert chorale_key(score) == "F major"  # bass starts and ends on the signature's tonic
+    mp3 = render_chorale(score, tmp_path / "bwv325.mp3", shift, program, qpm, SMALL_SF2)
+    data = mp3.read_bytes()
+    row = song.process_song({"song_id": "c", "uri": str(mp3), "file_size_bytes": len(data), "duplicate_uris": []},
+                            data, load_config(), "test")
+    assert row["error"] is None
+    assert row["key"] == expected
+    assert row["key_confidence"] > 0.5

@@ -44,9 +44,7 @@ def chorale_key(score) -> str | None:
 def render_chorales(folder: str | Path, count: int, seed: int = 5) -> list[dict]:
     """Write up to ``count`` chorales as chNNN.mp3 into ``folder``; returns [{"path", "key", "source",
     "transpose_semitones", "program", "tempo_qpm"}]. Deterministic for a seed and a music21 version."""
-    import pretty_midi
-    import soundfile as sf
-    from music21 import bar, corpus, repeat, tempo
+    from music21 import corpus
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,33 +60,40 @@ def render_chorales(folder: str | Path, count: int, seed: int = 5) -> list[dict]
         if home is None:
             continue
         shift, qpm, program = rng.randint(-5, 6), rng.choice(TEMPI_QPM), rng.choice(PROGRAMS)
-        tonic, mode = home.split()
-        try:
-            score = score.transpose(shift)
-        except Exception:  # music21 cannot spell some transpositions (8 sharps): take the next chorale
+        mp3 = render_chorale(score, folder / f"ch{len(songs):03d}.mp3", shift, program, qpm)
+        if mp3 is None:
             continue
+        tonic, mode = home.split()
+        songs.append({"path": mp3, "key": f"{PITCH_CLASSES[(PITCH_CLASSES.index(tonic) + shift) % 12]} {mode}",
+                      "source": path.name, "transpose_semitones": shift, "program": program, "tempo_qpm": qpm})
+    return songs
+
+
+def render_chorale(score, mp3: Path, shift: int, program: int, qpm: float, soundfont: str = SOUNDFONTS[0]) -> Path | None:
+    """One score, transposed by ``shift`` semitones, every part on GM ``program`` at ``qpm``, to ``mp3``;
+    None when music21 or MIDI cannot spell the transposition (8 sharps)."""
+    import pretty_midi
+    import soundfile as sf
+    from music21 import bar, repeat, tempo
+
+    mid, wav = mp3.with_suffix(".mid"), mp3.with_suffix(".wav")
+    try:
+        score = score.transpose(shift)
         for el in list(score.recurse().getElementsByClass((tempo.MetronomeMark, bar.Repeat, repeat.RepeatMark))):
             if el.activeSite is not None:
                 el.activeSite.remove(el)
         score.parts[0].insert(0, tempo.MetronomeMark(number=qpm))
-        name = f"ch{len(songs):03d}"
-        mid, wav = folder / f"{name}.mid", folder / f"{name}.wav"
-        try:
-            score.write("midi", fp=str(mid))
-            pm = pretty_midi.PrettyMIDI(str(mid))
-        except Exception:  # e.g. mido refuses the 8-sharp signature some transpositions spell: next chorale
-            mid.unlink(missing_ok=True)
-            continue
-        for inst in pm.instruments:
-            inst.program, inst.is_drum = program, False
-        pm.write(str(mid))
-        subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", "44100", "-T", "wav", "-F", str(wav), SOUNDFONTS[0], str(mid)],
-                       check=True, capture_output=True)
-        y, sr_hz = sf.read(wav, dtype="float32", always_2d=True)
-        mp3 = write_mp3(folder / f"{name}.mp3", y * (0.89 / max(float(np.abs(y).max()), 1e-9)), sr_hz)
-        wav.unlink()
-        mid.unlink()
-        key_name = f"{PITCH_CLASSES[(PITCH_CLASSES.index(tonic) + shift) % 12]} {mode}"
-        songs.append({"path": mp3, "key": key_name, "source": path.name, "transpose_semitones": shift,
-                      "program": program, "tempo_qpm": qpm})
-    return songs
+        score.write("midi", fp=str(mid))
+        pm = pretty_midi.PrettyMIDI(str(mid))
+    except Exception:
+        mid.unlink(missing_ok=True)
+        return None
+    for inst in pm.instruments:
+        inst.program, inst.is_drum = program, False
+    pm.write(str(mid))
+    subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", "44100", "-T", "wav", "-F", str(wav), soundfont, str(mid)],
+                   check=True, capture_output=True)
+    y, sr_hz = sf.read(wav, dtype="float32", always_2d=True)
+    wav.unlink()
+    mid.unlink()
+    return write_mp3(mp3, y * (0.89 / max(float(np.abs(y).max()), 1e-9)), sr_hz)
