@@ -62,6 +62,19 @@ def test_the_chorus_is_the_part_heard_most_often_and_verses_come_first():
     assert _labels([v(1), c(2), v(3), c(4), c(5), _part(VERSE, 4, 6)], [1.0] * 5 + [0.3])[-1] == "outro"
 
 
+def test_a_part_counts_its_returns_not_its_segments():
+    v, c, b = (lambda s: _part(VERSE, 8, s)), (lambda s: _part(CHORUS, 8, s)), (lambda s: _part(BRIDGE, 8, s))
+    frame = lambda s: _part(["E", "A"], 4, s)  # noqa: E731
+    # AABA whose bridge the segmenter cut in two: still one bridge, and the A part is the verse
+    assert _labels([v(1), v(2), b(3), b(4), v(5)]) == ["verse", "verse", "bridge", "bridge", "verse"]
+    # two verses back to back, then chorus, verse, chorus: both parts return twice, the later one is the chorus
+    assert _labels([v(1), v(2), c(3), b(4), v(5), c(6)]) == ["verse", "verse", "chorus", "bridge", "verse", "chorus"]
+    # the same material opening and closing the song at full level frames it: intro and outro
+    assert _labels([frame(1), v(2), c(3), v(4), c(5), frame(6)]) == ["intro", "verse", "chorus", "verse", "chorus", "outro"]
+    # a quiet short intro playing the chorus is still the intro, and does not count as a chorus
+    assert _labels([c(1), v(2), c(3), v(4), c(5)], [0.3, 1.0, 1.0, 1.0, 1.0]) == ["intro", "verse", "chorus", "verse", "chorus"]
+
+
 def test_sections_without_singing_between_sung_ones_are_instrumental():
     labels = ["intro", "verse", "chorus", "verse", "chorus", "outro"]
     vocal = [0.0, 0.2, 0.3, 0.02, 0.25, 0.0]  # a solo in place of the second verse; no voice in intro/outro

@@ -72,10 +72,13 @@ def aligned_distance(x: np.ndarray, y: np.ndarray, step: int, max_shift: int) ->
 def _labels(seg_chroma: list[np.ndarray], seg_rms: list[float], n_bars: list[float], beats_per_bar: int,
             same_max: float) -> list[str]:
     """Functional labels from repetition: segments whose beat-by-beat harmony matches (``aligned_distance``
-    ≤ ``same_max``, average linkage) are one part. With two or more repeated parts, the chorus is the one
-    heard most often (on a tie, the one that comes later: verses come first), the others are verses; a
-    single repeated part is the verse (AABA, strophic songs). Parts heard once: intro at the start,
-    outro at the end, bridge between; a quiet short first or last part is intro or outro anyway.
+    ≤ ``same_max``, average linkage) are one part. A part is repeated when it returns after other material
+    (back-to-back segments of one part count once: the segmenter cut a section in two) or fills half the
+    song; one heard only as the first and/or last segment frames the song (intro, outro). With two or more
+    repeated parts, the chorus is the one that returns most often (on a tie, the one that comes later:
+    verses come first), the others are verses; a single repeated part is the verse (AABA, strophic
+    songs). Parts heard once: intro at the start, outro at the end, bridge between. A quiet short first or
+    last segment is intro or outro whatever part it plays, and does not count as an appearance.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
@@ -88,15 +91,22 @@ def _labels(seg_chroma: list[np.ndarray], seg_rms: list[float], n_bars: list[flo
         for j in range(i + 1, k):
             dist[i, j] = dist[j, i] = aligned_distance(seg_chroma[i], seg_chroma[j], beats_per_bar, 4 * beats_per_bar)
     cluster = fcluster(linkage(squareform(dist, checks=False), method="average"), t=same_max, criterion="distance")
-    counts = {c: int(np.sum(cluster == c)) for c in set(cluster)}
-    first = {c: int(np.argmax(cluster == c)) for c in counts}
-    repeated = [c for c in counts if counts[c] >= 2]
-    chorus = max(repeated, key=lambda c: (counts[c], first[c])) if len(repeated) >= 2 else None
+    # a quiet, short first or last segment frames the song (intro / outro) whatever it plays
+    quiet_edges = {i for i in (0, k - 1) if k > 2 and seg_rms[i] < 0.7 * np.median(seg_rms) and n_bars[i] <= 8}
+    part = [-1 - i if i in quiet_edges else int(c) for i, c in enumerate(cluster)]
+    # a part returns when it comes back after other material: back-to-back segments of one part (a section
+    # the segmenter cut in two) are one appearance, and a part heard only first and/or last frames the song
+    run_starts = [i for i in range(k) if i == 0 or part[i] != part[i - 1]]
+    returns = {c: sum(part[i] == c for i in run_starts) for c in set(part)}
+    where = {c: [i for i in range(k) if part[i] == c] for c in returns}
+    bars = {c: sum(n_bars[i] for i in where[c]) for c in returns}
+    repeated = [c for c in returns if not set(where[c]) <= {0, k - 1} and (returns[c] >= 2 or bars[c] >= 0.5 * sum(n_bars))]
+    chorus = max(repeated, key=lambda c: (returns[c], where[c][0])) if len(repeated) >= 2 else None
     out = []
-    for i, c in enumerate(cluster):
+    for i, c in enumerate(part):
         if c == chorus:
             out.append("chorus")
-        elif counts[c] >= 2:
+        elif c in repeated:
             out.append("verse")
         elif i == 0:
             out.append("intro")
@@ -104,11 +114,6 @@ def _labels(seg_chroma: list[np.ndarray], seg_rms: list[float], n_bars: list[flo
             out.append("outro")
         else:
             out.append("bridge")
-    # a song that opens (or ends) quietly on its own material: intro / outro even if it recurs
-    if k > 2 and out[0] != "chorus" and seg_rms[0] < 0.7 * np.median(seg_rms) and n_bars[0] <= 8:
-        out[0] = "intro"
-    if k > 2 and out[-1] != "chorus" and seg_rms[-1] < 0.7 * np.median(seg_rms) and n_bars[-1] <= 8:
-        out[-1] = "outro"
     return out
 
 
