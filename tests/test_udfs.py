@@ -210,11 +210,18 @@ def test_swing_ratio_from_the_phase_profile(swing, soft):
     assert swing_ratio(phase_profile(beats_only, beats, frame_rate_hz)) is None
 
 
-def _chords(*labels):
-    return [{"start_sec": float(i), "end_sec": float(i + 1), "label": lab} for i, lab in enumerate(labels)]
+def _chords(*labels, last_sec=4.0):
+    """One second per chord; the last one (before a trailing "N") held ``last_sec``, as a final chord is."""
+    out, t = [], 0.0
+    held = max(i for i, lab in enumerate(labels) if lab != "N")
+    for i, lab in enumerate(labels):
+        length = last_sec if i == held else 1.0
+        out.append({"start_sec": t, "end_sec": t + length, "label": lab})
+        t += length
+    return out
 
 
-def test_ends_on_cadence_wants_v_to_i_as_the_last_two_chords():
+def test_ends_on_cadence_wants_v_to_a_held_i_as_the_last_two_chords():
     assert mir.ends_on_cadence(_chords("C:maj", "F:maj", "G:7", "C:maj", "N"), 0, "major")
     assert mir.ends_on_cadence(_chords("A:min", "D:min", "E:7", "A:maj"), 9, "minor")  # Picardy third
     assert mir.ends_on_cadence(_chords("A:min", "E:maj", "A:min/b3"), 9, "minor")
@@ -222,6 +229,10 @@ def test_ends_on_cadence_wants_v_to_i_as_the_last_two_chords():
     assert not mir.ends_on_cadence(_chords("C:maj", "G:maj", "A:min"), 0, "major")  # deceptive
     assert not mir.ends_on_cadence(_chords("C:maj", "G:min", "C:maj"), 0, "major")  # v is not V
     assert not mir.ends_on_cadence(_chords("C:maj"), 0, "major")
+    # a G minor loop i–iv7–VII7–IIImaj7 that stops on its last chord: V7 → I of B-flat, but not held
+    loop = ("G:min", "C:min7", "F:7", "Bb:maj7") * 3
+    assert not mir.ends_on_cadence(_chords(*loop, last_sec=1.5), 10, "major")
+    assert mir.ends_on_cadence(_chords(*loop, last_sec=4.0), 10, "major")
 
 
 def test_final_cadence_names_the_home_key_over_a_dominant_leaning_chroma():

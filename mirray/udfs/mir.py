@@ -142,13 +142,20 @@ def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mod
     return hits / n if n else 0.0
 
 
-def ends_on_cadence(chords: list[dict], tonic: int, mode: str) -> bool:
-    """Whether the last two chords are V (major, with or without its seventh) → the key's tonic triad; in
-    minor a major tonic counts too (a Picardy third)."""
-    last = [parse_label(c["label"]) for c in chords if c["label"] != "N"][-2:]
-    if len(last) < 2:
+def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float = 3.0) -> bool:
+    """Whether the chords end on a final cadence in the key: V (major, with or without its seventh) → the
+    key's tonic triad (in minor a major tonic counts too: a Picardy third), that tonic held at least
+    ``min_hold`` × the song's median chord length (a fermata, a ring-out). A loop that merely stops after
+    V7 → I of a neighbouring key (i–iv7–VII7–IIImaj7 ends on V7 → I of the relative major) holds its last
+    chord about as long as any other: measured, final chord over median chord 1.4–2.8× on the GM pop
+    corpus (10th–90th percentile), 3.8–9.6× on rendered Bach chorales."""
+    played = [c for c in chords if c["label"] != "N"]
+    if len(played) < 2:
         return False
-    (v_root, v_quality, _), (i_root, i_quality, _) = last
+    lengths = [c["end_sec"] - c["start_sec"] for c in played]
+    if lengths[-1] < min_hold * float(np.median(lengths)):
+        return False
+    (v_root, v_quality, _), (i_root, i_quality, _) = (parse_label(c["label"]) for c in played[-2:])
     return (pitch_class(v_root) == (tonic + 7) % 12 and _TRIAD_OF.get(v_quality) == "maj" and pitch_class(i_root) == tonic
             and _TRIAD_OF.get(i_quality) in (("maj",) if mode == "major" else ("min", "maj")))
 
@@ -168,8 +175,8 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     ``sections.phrase_starts_sec``), it adds ``phrase_start_weight`` × the share of phrases that start on
     the key's tonic chord: a key and its relative minor (or a mixolydian I–bVII–IV song and the key a
     fourth up) share their notes, and an i–VI–III–VII loop can even weigh the relative major's notes
-    more, but phrases begin on the tonic. With ``end_cadence_weight``, a key whose V → I the chords end on
-    (``ends_on_cadence``) gains that much: whole-piece pitch counts lean to the dominant key in music that
+    more, but phrases begin on the tonic. With ``end_cadence_weight``, a key whose V → I the chords end on,
+    the I held (``ends_on_cadence``), gains that much: whole-piece pitch counts lean to the dominant key in music that
     modulates there and back (Bach chorales), while the final cadence names the home key.
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
