@@ -4,7 +4,8 @@ Songs: mirray.corpus.chorales (key read from the score, random transposition, te
 needs fluidsynth + a GM soundfont). mirray runs every CPU stage twice: as configured and with the
 final-cadence cue off (``mir.key_end_cadence_weight: 0``), to show what the cue does on its own. Essentia's
 KeyExtractor (edma, as in mir_eval_bench.py, and bgate) on the same MP3s when it is installed. Scored with
-mir_eval's MIREX weighted score, with the share of each error kind.
+mir_eval's MIREX weighted score, with the share of each error kind. Also tempo against the rendered quarter
+note (acc1/acc2), mirray vs Essentia's RhythmExtractor2013: music without drums.
 
     .venv/bin/python benchmarks/chorale_key_bench.py [--chorales 100] [--dir DIR] [--no-essentia]
 """
@@ -26,11 +27,21 @@ from mirray.corpus.chorales import render_chorales
 KINDS = {1.0: "exact", 0.5: "fifth", 0.3: "relative", 0.2: "parallel", 0.0: "other"}
 
 
-def essentia_keys(path: Path, profiles: tuple[str, ...]) -> dict[str, str]:
+def essentia_keys(path: Path, profiles: tuple[str, ...]) -> tuple[dict[str, str], float]:
+    """KeyExtractor's key per profile, and RhythmExtractor2013's tempo."""
     import essentia.standard as es
 
     y = es.MonoLoader(filename=str(path), sampleRate=44100)()
-    return {p: " ".join(es.KeyExtractor(profileType=p)(y)[:2]) for p in profiles}
+    keys = {p: " ".join(es.KeyExtractor(profileType=p)(y)[:2]) for p in profiles}
+    return keys, float(es.RhythmExtractor2013(method="multifeature")(y)[0])
+
+
+def tempo_hits(tempo_bpm: float | None, truth_bpm: float) -> tuple[bool, bool]:
+    """(acc1, acc2): within 4 % of the truth, or of 1/3, 1/2, 2 or 3 times it (MIREX)."""
+    if not tempo_bpm:
+        return False, False
+    return (abs(tempo_bpm / truth_bpm - 1) <= 0.04,
+            any(abs(tempo_bpm / (truth_bpm * m) - 1) <= 0.04 for m in (1 / 3, 0.5, 1, 2, 3)))
 
 
 def main() -> None:
@@ -49,6 +60,7 @@ def main() -> None:
     profiles = ("edma", "bgate") if args.essentia else ()
     estimates.update({f"Essentia KeyExtractor {p}": [] for p in profiles})
     minutes, confidences = 0.0, []
+    tempi: dict[str, list[tuple[bool, bool]]] = {"mirray": [], "Essentia RhythmExtractor2013": []}
     for i, song in enumerate(songs):
         for name, c in systems.items():
             row, _ = mirray_run(song["path"], c)
@@ -57,9 +69,13 @@ def main() -> None:
             estimates[name].append(row.get("key"))
             if name == "mirray":
                 confidences.append(row.get("key_confidence") or 0.0)
+                tempi["mirray"].append(tempo_hits(row.get("tempo_bpm"), song["tempo_qpm"]))
         minutes += (row.get("decoded_duration_sec") or 0.0) / 60
-        for prof, key in (essentia_keys(song["path"], profiles) if profiles else {}).items():
-            estimates[f"Essentia KeyExtractor {prof}"].append(key)
+        if profiles:
+            keys, essentia_bpm = essentia_keys(song["path"], profiles)
+            for prof, key in keys.items():
+                estimates[f"Essentia KeyExtractor {prof}"].append(key)
+            tempi["Essentia RhythmExtractor2013"].append(tempo_hits(essentia_bpm, song["tempo_qpm"]))
         print(f"[{i + 1}/{len(songs)}] {song['source']} → {song['key']}: mirray {estimates['mirray'][-1]}", flush=True)
     print(f"\nBach chorales, global key: {len(songs)} pieces, {minutes:.1f} audio min, "
           f"{sum(s['key'].endswith('minor') for s in songs)} in minor")
@@ -69,6 +85,11 @@ def main() -> None:
         scores = [mir_eval.key.weighted_score(s["key"], k) if k else 0.0 for s, k in zip(songs, keys)]
         shares = [np.mean([sc == v for sc in scores]) for v in KINDS]
         print(f"| {name} | {np.mean(scores):.3f} | " + " | ".join(f"{s:.2f}" for s in shares) + " |")
+    print("\nTempo on the same chorales (truth: the quarter note at the rendered qpm; no drums)")
+    print("| system | tempo acc1 | tempo acc2 |\n|---|---:|---:|")
+    for name, hits in tempi.items():
+        if hits:
+            print(f"| {name} | {np.mean([h[0] for h in hits]):.3f} | {np.mean([h[1] for h in hits]):.3f} |")
     right = np.array([k == s["key"] for s, k in zip(songs, estimates["mirray"])], dtype=float)
     conf = np.array(confidences)
     print(f"\nmirray key_confidence: mean {conf.mean():.3f} vs exact-key accuracy {right.mean():.3f}; "
