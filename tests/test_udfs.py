@@ -250,3 +250,18 @@ def test_final_cadence_names_the_home_key_over_a_dominant_leaning_chroma():
     # the same chords ending C → G (a plagal close in G, V → I in no key) leave the chroma's answer
     plagal_end = _chords("A:min", "E:min", "G:maj", "C:maj", "G:maj")
     assert mir.key_from_chroma(chroma, chords=plagal_end, chord_weight=1.0, end_cadence_weight=0.3)["key"] == "G major"
+
+
+def test_periodic_tempo_replaces_a_prior_made_tempo_with_one_the_music_repeats_at():
+    from mirray.udfs.beat_refine import periodic_tempo_bpm
+
+    frame_rate_hz, bpm = 22050 / 512, 88.0
+    t = np.arange(int(60 * frame_rate_hz)) / frame_rate_hz
+    rng = np.random.default_rng(0)
+    # quarter notes at 88 BPM with weaker eighths between them, as a chorale's onset envelope looks
+    env = 0.05 * rng.random(len(t))
+    for k, onset in enumerate(np.arange(0.0, 60.0, 30.0 / bpm)):
+        env[int(round(onset * frame_rate_hz))] += 1.0 if k % 2 == 0 else 0.5
+    assert abs(periodic_tempo_bpm(env, frame_rate_hz, 123.0) / bpm - 1) < 0.04  # between the 88 and 176 peaks
+    assert periodic_tempo_bpm(env, frame_rate_hz, 89.1) == 89.1  # supported: kept as it is
+    assert periodic_tempo_bpm(env, frame_rate_hz, 172.3) == 172.3  # the eighths repeat too: a metrical level, kept

@@ -31,6 +31,35 @@ def refine_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: flo
     return float(tempo_bpm)
 
 
+def periodic_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float, tolerance: float = 0.04,
+                       min_share: float = 0.25, min_bpm: float = 30.0, max_bpm: float = 300.0) -> float:
+    """``tempo_bpm`` if the onset envelope repeats at that period, else the period it does repeat at.
+
+    librosa weighs its whole tempogram by a log-normal prior around 120 BPM; when the music's periodicities
+    sit far from 120 (a slow chorale without drums: autocorrelation peaks at 89 and 172 BPM) the prior can
+    win between them (123 BPM, a period nothing in the music has). Supported: an autocorrelation peak within
+    ``tolerance`` (or 1.5 frames, coarser at fast tempi) whose prominence is at least ``min_share`` of the
+    most prominent peak's. Otherwise the peak with the most prominence × that same prior is taken."""
+    import librosa
+    from scipy.signal import find_peaks
+
+    ac = librosa.autocorrelate(onset_env - onset_env.mean(), max_size=int(60.0 * frame_rate_hz / min_bpm) + 2)
+    if ac[0] <= 0:
+        return float(tempo_bpm)
+    peaks, props = find_peaks(ac / ac[0], prominence=0.0)
+    tempi = 60.0 * frame_rate_hz / np.maximum(peaks, 1)
+    keep = (tempi >= min_bpm) & (tempi <= max_bpm)
+    peaks, tempi, prominence = peaks[keep], tempi[keep], props["prominences"][keep]
+    if not len(peaks):
+        return float(tempo_bpm)
+    lag0 = 60.0 * frame_rate_hz / tempo_bpm
+    near = np.abs(peaks - lag0) <= max(1.5, tolerance * lag0)
+    if np.any(prominence[near] >= min_share * prominence.max()):
+        return float(tempo_bpm)
+    prior = np.exp(-0.5 * np.log2(tempi / 120.0) ** 2)
+    return float(tempi[int(np.argmax(prominence * prior))])
+
+
 def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, min_ratio: float = 0.1) -> np.ndarray:
     """Drop leading and trailing beats with no onset activity around them (silence, a fading tail).
 

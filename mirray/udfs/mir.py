@@ -66,6 +66,7 @@ def tempo_and_beats(
     tempo_coarse = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length))[0])
     if tempo_coarse <= 0:
         return {"tempo_bpm": None, "tempo_confidence": None, "beat_times_sec": [], "onset_times_sec": np.round(onset_times, 4).tolist()}
+    tempo_coarse = beat_refine.periodic_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
     tempo_fine = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
     # untrimmed: librosa's own trim drops every weak beat at the ends, i.e. whole drum-less intros and outros
     _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time",
