@@ -47,7 +47,7 @@ def periodic_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: f
     if ac[0] <= 0:
         return float(tempo_bpm)
     peaks, props = find_peaks(ac / ac[0], prominence=0.0)
-    tempi = 60.0 * frame_rate_hz / np.maximum(peaks, 1)
+    tempi = 60.0 * frame_rate_hz / peaks  # find_peaks never returns lag 0
     keep = (tempi >= min_bpm) & (tempi <= max_bpm)
     peaks, tempi, prominence = peaks[keep], tempi[keep], props["prominences"][keep]
     if not len(peaks):

@@ -177,8 +177,8 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     the key's tonic chord: a key and its relative minor (or a mixolydian I–bVII–IV song and the key a
     fourth up) share their notes, and an i–VI–III–VII loop can even weigh the relative major's notes
     more, but phrases begin on the tonic. With ``end_cadence_weight``, a key whose V → I the chords end on,
-    the I held (``ends_on_cadence``), gains that much: whole-piece pitch counts lean to the dominant key in music that
-    modulates there and back (Bach chorales), while the final cadence names the home key.
+    the I held (``ends_on_cadence``), gains that much: whole-piece pitch counts lean to the dominant key
+    in music that modulates there and back (Bach chorales), while the final cadence names the home key.
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
