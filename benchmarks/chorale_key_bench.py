@@ -20,7 +20,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import calibration_error, mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import calibration_error, mirray_run, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.chorales import render_chorales
 
@@ -36,18 +36,10 @@ def essentia_keys(path: Path, profiles: tuple[str, ...]) -> tuple[dict[str, str]
     return keys, float(es.RhythmExtractor2013(method="multifeature")(y)[0])
 
 
-def tempo_hits(tempo_bpm: float | None, truth_bpm: float) -> tuple[bool, bool]:
-    """(acc1, acc2): within 4 % of the truth, or of 1/3, 1/2, 2 or 3 times it (MIREX)."""
-    if not tempo_bpm:
-        return False, False
-    return (abs(tempo_bpm / truth_bpm - 1) <= 0.04,
-            any(abs(tempo_bpm / (truth_bpm * m) - 1) <= 0.04 for m in (1 / 3, 0.5, 1, 2, 3)))
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--chorales", type=int, default=100)
-    p.add_argument("--dir", type=Path, help="render into (or reuse) this folder instead of a temporary one")
+    p.add_argument("--dir", type=Path, help="render into this folder instead of a temporary one")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     args = p.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="mirray-chorales-"))
@@ -60,7 +52,7 @@ def main() -> None:
     profiles = ("edma", "bgate") if args.essentia else ()
     estimates.update({f"Essentia KeyExtractor {p}": [] for p in profiles})
     minutes, confidences = 0.0, []
-    tempi: dict[str, list[tuple[bool, bool]]] = {"mirray": [], "Essentia RhythmExtractor2013": []}
+    tempi: dict[str, list[tuple[float, float]]] = {"mirray": [], "Essentia RhythmExtractor2013": []}
     for i, song in enumerate(songs):
         for name, c in systems.items():
             row, _ = mirray_run(song["path"], c)
@@ -69,13 +61,13 @@ def main() -> None:
             estimates[name].append(row.get("key"))
             if name == "mirray":
                 confidences.append(row.get("key_confidence") or 0.0)
-                tempi["mirray"].append(tempo_hits(row.get("tempo_bpm"), song["tempo_qpm"]))
+                tempi["mirray"].append(tempo_accuracy(row.get("tempo_bpm"), song["tempo_qpm"]))
         minutes += (row.get("decoded_duration_sec") or 0.0) / 60
         if profiles:
             keys, essentia_bpm = essentia_keys(song["path"], profiles)
             for prof, key in keys.items():
                 estimates[f"Essentia KeyExtractor {prof}"].append(key)
-            tempi["Essentia RhythmExtractor2013"].append(tempo_hits(essentia_bpm, song["tempo_qpm"]))
+            tempi["Essentia RhythmExtractor2013"].append(tempo_accuracy(essentia_bpm, song["tempo_qpm"]))
         print(f"[{i + 1}/{len(songs)}] {song['source']} → {song['key']}: mirray {estimates['mirray'][-1]}", flush=True)
     print(f"\nBach chorales, global key: {len(songs)} pieces, {minutes:.1f} audio min, "
           f"{sum(s['key'].endswith('minor') for s in songs)} in minor")

@@ -109,12 +109,21 @@ def _essentia_chords(labels: list[str], beats: list[float], duration: float):
     return np.array(iv), lab
 
 
+def tempo_accuracy(tempo_bpm: float | None, truth_bpm: float) -> tuple[float, float]:
+    """(acc1, acc2): within 4 % of the truth, or of 1/3, 1/2, 2 or 3 times it (MIREX); 0 without a tempo."""
+    if not tempo_bpm:
+        return 0.0, 0.0
+    return (float(abs(tempo_bpm - truth_bpm) <= 0.04 * truth_bpm),
+            float(any(abs(tempo_bpm - f * truth_bpm) <= 0.04 * f * truth_bpm for f in (1, 2, 0.5, 3, 1 / 3))))
+
+
 def score(truth: dict, est: dict, dur: float) -> dict:
     ref_beats = mir_eval.beat.trim_beats(np.array(truth["beat_times_sec"]))
+    acc1, acc2 = tempo_accuracy(est.get("tempo_bpm"), truth["tempo_bpm"])
     out = {
         "key": mir_eval.key.weighted_score(truth["key"], est["key"]) if est.get("key") else 0.0,
-        "tempo_acc1": float(abs(est["tempo_bpm"] - truth["tempo_bpm"]) <= 0.04 * truth["tempo_bpm"]) if est.get("tempo_bpm") else 0.0,
-        "tempo_acc2": float(any(abs(est["tempo_bpm"] - f * truth["tempo_bpm"]) <= 0.04 * f * truth["tempo_bpm"] for f in (1, 2, 0.5, 3, 1 / 3))) if est.get("tempo_bpm") else 0.0,
+        "tempo_acc1": acc1,
+        "tempo_acc2": acc2,
         "beat_f": mir_eval.beat.f_measure(ref_beats, mir_eval.beat.trim_beats(np.array(est["beat_times_sec"]))),
     }
     ref_iv = np.array([c[:2] for c in truth["chords"]])

@@ -23,7 +23,7 @@ import librosa
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import section_labels  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import section_labels, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.gm_songs import benchmark_specs, render
 from mirray.pipeline import song
@@ -57,7 +57,7 @@ def score(truth: dict, beats: list[float], downbeats: list[float], tempo: float 
     est_iv = np.array([[c["start_sec"], c["end_sec"]] for c in est_chords])
     ch = mir_eval.chord.evaluate(ref_iv, [c[2] for c in truth["chords"]], est_iv, [c["label"] for c in est_chords])
     return {
-        "tempo_acc1": float(bool(tempo) and abs(tempo - truth["tempo_bpm"]) <= 0.04 * truth["tempo_bpm"]),
+        "tempo_acc1": tempo_accuracy(tempo, truth["tempo_bpm"])[0],
         "beat_f": mir_eval.beat.f_measure(trim(truth["beat_times_sec"]), trim(beats)),
         "downbeat_f": mir_eval.beat.f_measure(trim(truth["downbeat_times_sec"]), trim(downbeats)),
         "key": mir_eval.key.weighted_score(truth["key"], key) if key else 0.0,

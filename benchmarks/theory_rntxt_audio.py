@@ -16,20 +16,17 @@ from __future__ import annotations
 import argparse
 import glob
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 
 import mir_eval
 import music21
 import numpy as np
-import soundfile as sf
-from music21 import bar, converter, corpus, repeat, roman, tempo
+from music21 import converter, corpus, roman
 
 from mir_eval_bench import mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
-from mirray.corpus.gm_songs import SOUNDFONTS
-from mirray.corpus.synth import write_mp3
+from mirray.corpus.chorales import render_chorale
 from mirray.udfs import theory
 
 QPM = 80.0
@@ -48,27 +45,6 @@ def score_for(rntxt: Path):
         return corpus.parse(f"bach/bwv{bwv.group(1)}")
     except Exception:
         return None
-
-
-def render(score, folder: Path, name: str) -> Path:
-    import pretty_midi
-
-    # the analyses follow the written measures once: drop repeats (MIDI export would expand them) and tempo marks
-    for el in list(score.recurse().getElementsByClass((tempo.MetronomeMark, bar.Repeat, repeat.RepeatMark))):
-        if el.activeSite is not None:
-            el.activeSite.remove(el)
-    score.parts[0].insert(0, tempo.MetronomeMark(number=QPM))
-    mid = folder / f"{name}.mid"
-    score.write("midi", fp=str(mid))
-    pm = pretty_midi.PrettyMIDI(str(mid))
-    for inst in pm.instruments:
-        inst.program, inst.is_drum = 19, False
-    pm.write(str(mid))
-    wav = folder / f"{name}.wav"
-    subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", "44100", "-T", "wav", "-F", str(wav), SOUNDFONTS[0], str(mid)],
-                   check=True, capture_output=True)
-    y, sr = sf.read(wav, dtype="float32", always_2d=True)
-    return write_mp3(folder / f"{name}.mp3", y * (0.89 / max(np.abs(y).max(), 1e-9)), sr)
 
 
 def label_of(rn) -> str | None:
@@ -95,9 +71,13 @@ def main() -> None:
         if score is None:
             continue
         try:
-            mp3 = render(score, folder, path.stem)
-        except Exception as exc:  # a score music21 cannot export: say so, go on
-            print(f"{path.name}: not rendered ({type(exc).__name__}: {exc})")
+            mp3 = render_chorale(score, folder / f"{path.stem}.mp3", 0, 19, QPM)  # every part on a church organ
+        except Exception as exc:  # fluidsynth failed: say so, go on
+            mp3, exc_text = None, f" ({type(exc).__name__}: {exc})"
+        else:
+            exc_text = ""
+        if mp3 is None:  # or a score music21 cannot export
+            print(f"{path.name}: not rendered{exc_text}")
             continue
         row, _ = mirray_run(mp3, cfg)
         if row["error"]:

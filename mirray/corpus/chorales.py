@@ -71,14 +71,16 @@ def render_chorales(folder: str | Path, count: int, seed: int = 5) -> list[dict]
 
 def render_chorale(score, mp3: Path, shift: int, program: int, qpm: float, soundfont: str = SOUNDFONTS[0]) -> Path | None:
     """One score, transposed by ``shift`` semitones, every part on GM ``program`` at ``qpm``, to ``mp3``;
-    None when music21 or MIDI cannot spell the transposition (8 sharps)."""
+    None when music21 cannot export it or MIDI cannot spell the transposition (8 sharps). Edits ``score``
+    in place when ``shift`` is 0."""
     import pretty_midi
     import soundfile as sf
     from music21 import bar, repeat, tempo
 
     mid, wav = mp3.with_suffix(".mid"), mp3.with_suffix(".wav")
     try:
-        score = score.transpose(shift)
+        score = score.transpose(shift) if shift else score
+        # the written measures once: drop repeats (MIDI export would expand them) and the score's tempo marks
         for el in list(score.recurse().getElementsByClass((tempo.MetronomeMark, bar.Repeat, repeat.RepeatMark))):
             if el.activeSite is not None:
                 el.activeSite.remove(el)
