@@ -84,3 +84,37 @@ def test_sections_without_singing_between_sung_ones_are_instrumental():
     assert sections.mark_instrumental(labels, [0.0] * 6) == labels
     # an unsung opening on the chorus's chords is the intro; an unsung ending, the outro
     assert sections.mark_instrumental(["chorus", "verse", "chorus", "verse"], [0.01, 0.2, 0.3, 0.0]) == ["intro", "verse", "chorus", "outro"]
+
+
+def test_boundaries_found_a_bar_or_two_off_move_to_the_bar_where_the_texture_changes():
+    # verse (chords only, quiet) 8 bars, chorus (louder, brighter) 8 bars, verse again 8 bars: changes at bars 8 and 16
+    chroma = np.concatenate([_part(VERSE, 8, 0), _part(CHORUS, 8, 1), _part(VERSE, 8, 2)], axis=1)
+    n = chroma.shape[1]
+    loud = np.r_[np.full(8 * BPB, 0.1), np.full(8 * BPB, 0.4), np.full(8 * BPB, 0.1)]
+    rng = np.random.default_rng(3)
+    timbre = np.vstack([loud * 5, -loud * 3]) + 0.05 * rng.standard_normal((2, n))
+    beat_sec = 0.5
+    beats = np.arange(n) * beat_sec
+    downbeats = beats[::BPB]
+    bar = BPB * beat_sec
+    found = [{"start_sec": 0.0, "end_sec": 7 * bar, "label": "verse"}, {"start_sec": 7 * bar, "end_sec": 18 * bar, "label": "chorus"},
+             {"start_sec": 18 * bar, "end_sec": n * beat_sec, "label": "verse"}]  # one bar early, two bars late
+    moved = sections.refine_sections(found, beats, downbeats, chroma, timbre, loud, BPB, radius_bars=2)
+    assert [s["start_sec"] for s in moved] == [0.0, 8 * bar, 16 * bar]
+    assert [s["label"] for s in moved] == ["verse", "chorus", "verse"]
+    assert all(a["end_sec"] == b["start_sec"] for a, b in zip(moved[:-1], moved[1:])) and moved[-1]["end_sec"] == n * beat_sec
+    # within one bar the late boundary cannot reach bar 16; radius 0 moves nothing
+    assert [s["start_sec"] for s in sections.refine_sections(found, beats, downbeats, chroma, timbre, loud, BPB, radius_bars=1)][1] == 8 * bar
+    assert sections.refine_sections(found, beats, downbeats, chroma, timbre, loud, BPB, radius_bars=0) == found
+
+
+def test_a_moved_boundary_never_passes_its_neighbour():
+    rng = np.random.default_rng(4)
+    n = 12 * BPB
+    beats = np.arange(n) * 0.5
+    rms = np.r_[np.full(6 * BPB, 0.1), np.full(6 * BPB, 0.5)]  # one real change, at bar 6
+    found = [{"start_sec": 0.0, "end_sec": 10.0, "label": "intro"}, {"start_sec": 10.0, "end_sec": 14.0, "label": "verse"},
+             {"start_sec": 14.0, "end_sec": n * 0.5, "label": "outro"}]  # boundaries at bars 5 and 7, both near bar 6
+    moved = sections.refine_sections(found, beats, beats[::BPB], rng.random((12, n)), rng.random((3, n)), rms, BPB, radius_bars=2)
+    starts = [s["start_sec"] for s in moved]
+    assert starts == sorted(set(starts)) and 12.0 in starts
