@@ -99,3 +99,22 @@ def test_maj7_over_its_third_in_the_bass_is_the_triad():
     assert label("C:maj7", 4) == "C:maj/3"
     assert label("C:maj7", 0) == "C:maj7"
     assert label("G:7", 5) == "G:7/b7"
+
+
+def test_a_seventh_heard_on_one_beat_is_a_passing_tone_one_heard_throughout_is_the_chords():
+    frame_times = np.arange(0, 2.0, 0.01)  # one 4-beat chord of C major, beats every 0.5 s
+    beats = np.array([0.5, 1.0, 1.5])
+    chroma = np.full((12, len(frame_times)), 0.05)
+    chroma[[0, 4, 7]] = 1.0
+    passing = chroma.copy()
+    passing[11, (frame_times >= 1.0) & (frame_times < 1.5)] = 1.0  # B on the third beat only (a melody's passing tone)
+    held = chroma.copy()
+    held[11] = 0.6  # B throughout (the accompaniment's maj7)
+    seg = [{"start_sec": 0.0, "end_sec": 2.0, "label": "C:maj"}]
+    assert chords.add_sevenths([dict(s) for s in seg], held, frame_times, beat_times_sec=beats)[0]["label"] == "C:maj7"
+    assert chords.add_sevenths([dict(s) for s in seg], passing, frame_times, beat_times_sec=beats)[0]["label"] == "C:maj"
+    # half the chord (two of four beats): the whole-chord median reads it as a seventh, the beat quantile does not
+    half = chroma.copy()
+    half[11, frame_times >= 1.0] = 1.0
+    assert chords.add_sevenths([dict(s) for s in seg], half, frame_times)[0]["label"] == "C:maj7"
+    assert chords.add_sevenths([dict(s) for s in seg], half, frame_times, beat_times_sec=beats)[0]["label"] == "C:maj"

@@ -50,8 +50,14 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
-                 b7_min: float = 0.15, maj7_min: float = 0.3) -> list[dict]:
+                 b7_min: float = 0.15, maj7_min: float = 0.3, beat_times_sec: np.ndarray | None = None,
+                 beat_quantile: float = 0.25) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
+
+    With ``beat_times_sec`` the evidence is read beat by beat (median chroma of each beat in the chord)
+    and the chord's is the ``beat_quantile`` of those: an accompaniment's seventh sounds through the
+    chord, a melody's passing tone on one beat of it does not (GM corpus sevenths WCSR 0.827 → 0.842
+    with the same thresholds; over 0.2–0.34 quantiles and ±0.03/±0.05 thresholds 0.83–0.85).
 
     ``chroma`` should be the treble register's (``treble_chroma``, C3–B5), where chords are voiced: over
     the full range, bass notes and the upper partials of every part (a major third's 3rd partial is a
@@ -65,10 +71,16 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
         if seg["label"] == "N":
             continue
         root_name, quality, _ = parse_label(seg["label"])
-        frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
-        if not frames.any():
+        inner = [] if beat_times_sec is None else [t for t in beat_times_sec if seg["start_sec"] + 0.05 < t < seg["end_sec"] - 0.05]
+        edges = [seg["start_sec"], *inner, seg["end_sec"]]
+        evidence = []
+        for a, b in zip(edges[:-1], edges[1:]):
+            frames = (frame_times_sec >= a) & (frame_times_sec < b)
+            if frames.any():
+                evidence.append(seventh_evidence(np.median(chroma[:, frames], axis=1), PITCH_CLASSES.index(root_name), quality == "min"))
+        if not evidence:
             continue
-        ev = seventh_evidence(np.median(chroma[:, frames], axis=1), PITCH_CLASSES.index(root_name), quality == "min")
+        ev = {k: float(np.quantile([e[k] for e in evidence], beat_quantile)) for k in ("b7", "maj7")}
         if quality == "min" and ev["b7"] >= b7_min:
             seg["label"] = f"{root_name}:min7"
         elif quality == "maj" and max(ev["b7"] - b7_min, ev["maj7"] - maj7_min) >= 0:
@@ -249,5 +261,6 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         else:
             out.append({"start_sec": start, "end_sec": end, "label": labels[state]})
     if vocabulary == "sevenths":
-        out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)))
+        beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
+        out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times)
     return out
