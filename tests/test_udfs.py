@@ -153,6 +153,7 @@ def test_phrase_starts_every_four_bars_from_each_section():
     downbeats = np.arange(0.0, 60.0, 2.0).tolist()  # 2 s bars
     assert phrase_starts_sec(downbeats, [0.0, 20.0, 52.0]) == [0.0, 8.0, 16.0, 20.0, 28.0, 36.0, 44.0, 52.0]
     assert phrase_starts_sec([], [0.0, 20.0]) == [0.0, 20.0]
+    assert phrase_starts_sec(downbeats, [0.0, 20.0, 52.0], phrase_bars=0) == [0.0, 20.0, 52.0]  # the default: section starts only
 
 
 @pytest.mark.parametrize("fractions,expected", [((0.0, 1 / 3, 2 / 3), 3), ((0.0, 0.5), 2), ((0.0, 2 / 3), 2), ((0.0, 0.25, 0.5, 0.75), 2)],

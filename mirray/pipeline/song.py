@@ -123,14 +123,11 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         with step(row, "mir_sections"):
             use_vocals = vocal_envelope is not None and len(vocal_envelope) and row.get("has_vocals") is not False  # else leakage only
-            row["sections"], novelty_sections = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
-                                                          vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"],
-                                                          mir_cfg["section_refine_bars"])
+            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
+                                        vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"])
         with step(row, "mir_key"):
-            # first-pass chords and phrase starts settle the key; then chords again with that key as a prior.
-            # Phrases from the novelty's boundaries: the key weights were measured on those, and moved ones
-            # changed 3 keys for the worse (GM 0.947 → 0.925), in loops where any bar could start a phrase
-            starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in novelty_sections],
+            # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
+            starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
                                                 mir_cfg["phrase_bars"])
             row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
                                            starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"]))
@@ -195,15 +192,14 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
 
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
-              refine_bars: int) -> tuple[list[dict], list[dict]]:
-    """(sections with boundaries on the right bar, the novelty's sections). ``mel_db``: the log-power mel
-    spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT); ``vocal_envelope``: see ``mir_stage``."""
+              refine_bars: int) -> list[dict]:
+    """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT);
+    ``vocal_envelope``: see ``mir_stage``."""
     import librosa
 
     duration_sec = len(mono) / sr_hz
     if len(beat_frames) < 2:
-        whole = [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
-        return whole, whole
+        return [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
 
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=14)[1:]  # timbre without overall level
     rms = librosa.feature.rms(y=mono, hop_length=hop)
@@ -212,7 +208,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     found = sections.estimate_sections(*per_beat, downbeats, duration_sec, row.get("beats_per_bar"),
                                        beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),
                                        instrumental_ratio=instrumental_ratio)
-    return sections.refine_sections(found, per_beat[0], downbeats, *per_beat[1:], row.get("beats_per_bar"), refine_bars), found
+    return sections.refine_sections(found, per_beat[0], downbeats, *per_beat[1:], row.get("beats_per_bar"), refine_bars)
 
 
 def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, frame_rate_hz: float, theory_cfg: dict) -> dict:

@@ -248,9 +248,9 @@ def refine_sections(sections: list[dict], beat_times_sec: list[float], downbeat_
 def phrase_starts_sec(downbeat_times_sec: list[float], section_starts_sec: list[float], phrase_bars: int = 4,
                       tolerance_sec: float = 0.3) -> list[float]:
     """Section starts plus every ``phrase_bars``-th downbeat after each (pop and classical phrases run in
-    2-, 4- and 8-bar units); the section starts alone without downbeats."""
+    2-, 4- and 8-bar units); the section starts alone without downbeats or with ``phrase_bars`` 0."""
     downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
-    if not len(downbeats):
+    if not len(downbeats) or phrase_bars <= 0:
         return list(section_starts_sec)
     bounds = list(section_starts_sec) + [float("inf")]
     out: list[float] = []
