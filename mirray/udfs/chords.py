@@ -56,7 +56,7 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
 
     With ``beat_times_sec`` the evidence is read beat by beat (median chroma of each beat in the chord)
     and the chord's is the ``beat_quantile`` of those: an accompaniment's seventh sounds through the
-    chord, a melody's passing tone on one beat of it does not (GM corpus sevenths WCSR 0.827 → 0.842
+    chord, a melody's passing tone on one beat of it does not (GM corpus sevenths WCSR 0.827 → 0.840
     with the same thresholds; over 0.2–0.34 quantiles and ±0.03/±0.05 thresholds 0.83–0.85).
 
     ``chroma`` should be the treble register's (``treble_chroma``, C3–B5), where chords are voiced: over

@@ -236,7 +236,7 @@ def refine_sections(sections: list[dict], beat_times_sec: list[float], downbeat_
     ``radius_bars``); labels unchanged. Relabelling the moved segments lost label share (GM corpus 0.806 →
     0.774): ``_labels`` already compares segments a few bars either way, and the novelty's segments are
     what it was measured on."""
-    if len(sections) < 2 or not len(downbeat_times_sec) or not radius_bars:
+    if len(sections) < 2 or not len(downbeat_times_sec) or len(beat_times_sec) < 2 or not radius_bars:
         return [dict(s) for s in sections]
     starts = refine_boundaries([s["start_sec"] for s in sections[1:]], np.asarray(beat_times_sec, dtype=float),
                                np.asarray(downbeat_times_sec, dtype=float), _beat_features(beat_chroma, beat_timbre, beat_rms),
