@@ -174,3 +174,13 @@ def test_chords_from_bass_and_other_stems():
         majmin = mir_eval.chord.evaluate(ref_iv, [c[2] for c in truth["chords"]], est_iv, [c["label"] for c in row["chords"]])["majmin"]
         assert majmin >= 0.9, (source, majmin)
         assert row["tempo_bpm"] == pytest.approx(110.0, rel=0.02)  # rhythm stays on the mix
+
+
+@pytest.mark.parametrize("tempo_bpm,seed", [(176.0, 10), (178.0, 1)])
+def test_fast_drum_grooves_are_read_at_their_beat_not_half_time(tempo_bpm, seed):
+    # librosa's tempo prior alone reads both at half time (88, 89 BPM); beat_refine.metric_level doubles them
+    samples, truth = render_clip(tempo_bpm, "A", "major", 20.0, seed=seed)
+    row = _analyse(samples)
+    assert row["tempo_bpm"] == pytest.approx(tempo_bpm, rel=0.02)
+    ref = mir_eval.beat.trim_beats(np.array(truth["beat_times_sec"]))
+    assert mir_eval.beat.f_measure(ref, mir_eval.beat.trim_beats(np.array(row["beat_times_sec"]))) > 0.9

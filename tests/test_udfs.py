@@ -266,3 +266,33 @@ def test_periodic_tempo_replaces_a_prior_made_tempo_with_one_the_music_repeats_a
     assert abs(periodic_tempo_bpm(env, frame_rate_hz, 123.0) / bpm - 1) < 0.04  # between the 88 and 176 peaks
     assert periodic_tempo_bpm(env, frame_rate_hz, 89.1) == 89.1  # supported: kept as it is
     assert periodic_tempo_bpm(env, frame_rate_hz, 172.3) == 172.3  # the eighths repeat too: a metrical level, kept
+
+
+def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one():
+    from mirray.udfs.beat_refine import metric_level
+
+    frame_rate_hz = 100.0
+    # 170 BPM rock read at 85: kick on the read beats, the backbeat snare as strong halfway between them
+    read_sec = 60 / 85
+    beats = np.arange(1.0, 20.0, read_sec)
+    full = _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.95})
+    drums_high = 1.2 * full  # the band above 4 kHz is as spiky as the whole: drums
+    doubled = metric_level(beats, full, drums_high, frame_rate_hz, 60, 200)
+    assert len(doubled) == 2 * len(beats) - 1
+    assert np.allclose(np.diff(doubled), read_sec / 2, atol=0.011)
+    # the same onsets without percussive highs (a chorale's even eighths) keep their quarter-note beat
+    assert metric_level(beats, full, 0.6 * full, frame_rate_hz, 60, 200) is beats
+    # halfway onsets clearly weaker than the beats (eighth-note hats): the beat level stays
+    hats = _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.5})
+    assert metric_level(beats, hats, 1.2 * hats, frame_rate_hz, 60, 200) is beats
+    # 64 BPM read at 128: every other tracked beat is an off-beat, weak in every band
+    read_sec = 60 / 128
+    beats = np.arange(1.0, 20.0, read_sec)
+    groove = _pulse_env(2 * read_sec, {0.0: 1.0, 0.5: 0.35})
+    halved = metric_level(beats, groove, groove, frame_rate_hz, 60, 200)
+    assert np.allclose(halved, beats[0::2])  # the strong ones, where the groove's beats are
+    assert metric_level(beats + read_sec, groove, groove, frame_rate_hz, 60, 200)[0] == pytest.approx(beats[2])
+    # ... unless the halved tempo would fall under tempo_min_bpm
+    assert metric_level(beats, groove, groove, frame_rate_hz, 70, 200) is beats
+    # strong-weak in the full band but even hats above 4 kHz (a kick on the beat, hats on every eighth): kept
+    assert metric_level(beats, groove, _pulse_env(read_sec, {0.0: 1.0}), frame_rate_hz, 60, 200) is beats

@@ -242,3 +242,47 @@ def onset_lag_sec(y: np.ndarray, sr_hz: int, beat_times_sec: np.ndarray, hop_len
         return 0.0
     strong = np.asarray(strengths) >= np.median(strengths)  # beats with a clear attack vote
     return float(np.median(np.asarray(offsets)[strong]))
+
+
+def _strengths(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float, radius: int = 2) -> np.ndarray:
+    """Onset strength at each time, max over ±``radius`` frames, in units of the envelope's mean."""
+    f = np.round(np.asarray(times_sec) * frame_rate_hz).astype(int)
+    at = np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in range(-radius, radius + 1)], axis=0)
+    return at / max(float(env.mean()), 1e-9)
+
+
+def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np.ndarray, frame_rate_hz: float,
+                 min_bpm: float, max_bpm: float, double_min_ratio: float = 0.8, drums_min_share: float = 1.0,
+                 half_max_alternation: float = 0.6) -> np.ndarray:
+    """The beats at the metric level a listener would tap: doubled, halved or as they are.
+
+    The tracker's tempo prior (log-normal around 120 BPM) reads 170 BPM drum patterns at 85 and 60 BPM
+    grooves with sixteenth hats at 120. Two checks on the tracked grid:
+    - doubled when onsets halfway between beats are as strong as on them (``double_min_ratio``; a backbeat
+      snare between the beats) and the high band is percussive (its onset strength at least
+      ``drums_min_share`` of the full band's: drums; a chorale's even eighth notes are not) and the doubled
+      tempo stays within ``max_bpm``;
+    - halved (keeping the stronger beats) when every other beat is much weaker than its neighbours, in the
+      full band and in the high band (``half_max_alternation``: weaker/stronger mean strength; the weak
+      ones are off-beats), and the halved tempo stays at or above ``min_bpm``.
+    Measured on the GM, held-out GM and chorale corpora (BENCHMARKS.md)."""
+    if len(beat_times_sec) < 8:
+        return beat_times_sec
+    beats = np.asarray(beat_times_sec, dtype=np.float64)
+    period_sec = float(np.median(np.diff(beats)))
+    if period_sec <= 0:
+        return beat_times_sec
+    tempo_bpm = 60.0 / period_sec
+    on = _strengths(onset_env, beats[:-1], frame_rate_hz)
+    mid = _strengths(onset_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz)
+    drums = float(high_env.mean()) >= drums_min_share * float(onset_env.mean())
+    if 2 * tempo_bpm <= max_bpm and drums and mid.mean() >= double_min_ratio * on.mean():
+        doubled = np.empty(2 * len(beats) - 1)
+        doubled[0::2], doubled[1::2] = beats, (beats[:-1] + beats[1:]) / 2
+        return doubled
+    if tempo_bpm / 2 >= min_bpm:
+        high = _strengths(high_env, beats[:-1], frame_rate_hz)
+        alternation = [min(e[0::2].mean(), e[1::2].mean()) / max(e[0::2].mean(), e[1::2].mean(), 1e-9) for e in (on, high)]
+        if max(alternation) < half_max_alternation:
+            return beats[int(on[1::2].mean() > on[0::2].mean())::2]
+    return beat_times_sec

@@ -47,12 +47,14 @@ def _fit_tempo_from_beats(beat_times_sec: np.ndarray) -> float | None:
 
 def tempo_and_beats(
     y: np.ndarray, sr_hz: int, hop_length: int = 512, tempo_min_bpm: float = 60, tempo_max_bpm: float = 200,
-    onset_env: np.ndarray | None = None, low_env: np.ndarray | None = None,
+    onset_env: np.ndarray | None = None, low_env: np.ndarray | None = None, high_env: np.ndarray | None = None,
 ) -> dict:
     """Global tempo (BPM), beat times (s) and onset times (s) of mono audio ``y`` (shape (n,)), via
     librosa's dynamic-programming tracker. ``onset_env``: librosa onset strength, if already computed;
     ``low_env``: the low band's (kick, bass) onset strength at the same hop, which puts a grid that
-    locked onto the off-beats back on the beat. Beats are then moved onto the attacks (``beat_refine``)."""
+    locked onto the off-beats back on the beat; ``high_env``: the band above 4 kHz (snare, hats), which
+    lets ``beat_refine.metric_level`` double or halve a grid read at the wrong level. Beats are then moved
+    onto the attacks (``beat_refine``)."""
     import librosa
 
     from mirray.udfs import beat_refine
@@ -80,6 +82,11 @@ def tempo_and_beats(
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
     onset_times = np.maximum(np.asarray(onset_times) + lag_sec, 0.0)
+    if high_env is not None:
+        leveled = beat_refine.metric_level(beat_times_sec, onset_env, high_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm)
+        if len(leveled) > len(beat_times_sec) and low_env is not None:  # doubled: the new beats may be the off-beats
+            leveled = beat_refine.off_beat_fix(leveled, low_env, sr_hz / hop_length)
+        beat_times_sec = leveled
     tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or tempo_fine
     if tempo_bpm:
         while tempo_bpm < tempo_min_bpm:
