@@ -296,3 +296,6 @@ def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one
     assert metric_level(beats, groove, groove, frame_rate_hz, 70, 200) is beats
     # strong-weak in the full band but even hats above 4 kHz (a kick on the beat, hats on every eighth): kept
     assert metric_level(beats, groove, _pulse_env(read_sec, {0.0: 1.0}), frame_rate_hz, 60, 200) is beats
+    # a kick on every tracked beat (four on the floor) marks them all as beats: kept; a kick on every other one: halved
+    assert metric_level(beats, groove, groove, frame_rate_hz, 60, 200, low_env=_pulse_env(read_sec, {0.0: 1.0})) is beats
+    assert np.allclose(metric_level(beats, groove, groove, frame_rate_hz, 60, 200, low_env=groove), beats[0::2])

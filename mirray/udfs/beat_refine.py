@@ -252,8 +252,8 @@ def _strengths(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float, rad
 
 
 def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np.ndarray, frame_rate_hz: float,
-                 min_bpm: float, max_bpm: float, double_min_ratio: float = 0.8, drums_min_share: float = 1.0,
-                 half_max_alternation: float = 0.6) -> np.ndarray:
+                 min_bpm: float, max_bpm: float, low_env: np.ndarray | None = None, double_min_ratio: float = 0.8,
+                 drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8) -> np.ndarray:
     """The beats at the metric level a listener would tap: doubled, halved or as they are.
 
     The tracker's tempo prior (log-normal around 120 BPM) reads 170 BPM drum patterns at 85 and 60 BPM
@@ -264,7 +264,9 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
       tempo stays within ``max_bpm``;
     - halved (keeping the stronger beats) when every other beat is much weaker than its neighbours, in the
       full band and in the high band (``half_max_alternation``: weaker/stronger mean strength; the weak
-      ones are off-beats), and the halved tempo stays at or above ``min_bpm``.
+      ones are off-beats), unless the low band (``low_env``: kick, bass) hits every beat evenly (alternation
+      above ``steady_low_alternation``: a four-on-the-floor kick marks them all as beats), and the halved
+      tempo stays at or above ``min_bpm``.
     Measured on the GM, held-out GM and chorale corpora (BENCHMARKS.md)."""
     if len(beat_times_sec) < 8:
         return beat_times_sec
@@ -281,8 +283,11 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
         doubled[0::2], doubled[1::2] = beats, (beats[:-1] + beats[1:]) / 2
         return doubled
     if tempo_bpm / 2 >= min_bpm:
-        high = _strengths(high_env, beats[:-1], frame_rate_hz)
-        alternation = [min(e[0::2].mean(), e[1::2].mean()) / max(e[0::2].mean(), e[1::2].mean(), 1e-9) for e in (on, high)]
-        if max(alternation) < half_max_alternation:
+        def alternation(env: np.ndarray) -> float:  # weaker / stronger mean strength of odd vs even beats
+            e = _strengths(env, beats[:-1], frame_rate_hz)
+            return float(min(e[0::2].mean(), e[1::2].mean()) / max(e[0::2].mean(), e[1::2].mean(), 1e-9))
+
+        steady_low = low_env is not None and alternation(low_env) > steady_low_alternation
+        if max(alternation(onset_env), alternation(high_env)) < half_max_alternation and not steady_low:
             return beats[int(on[1::2].mean() > on[0::2].mean())::2]
     return beat_times_sec

@@ -83,7 +83,8 @@ def tempo_and_beats(
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
     onset_times = np.maximum(np.asarray(onset_times) + lag_sec, 0.0)
     if high_env is not None:
-        leveled = beat_refine.metric_level(beat_times_sec, onset_env, high_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm)
+        leveled = beat_refine.metric_level(beat_times_sec, onset_env, high_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm,
+                                             low_env)
         if len(leveled) > len(beat_times_sec) and low_env is not None:  # doubled: the new beats may be the off-beats
             leveled = beat_refine.off_beat_fix(leveled, low_env, sr_hz / hop_length)
         beat_times_sec = leveled
