@@ -78,10 +78,15 @@ def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_ra
     return beat_times_sec[alive[0]:alive[-1] + 1]
 
 
+def peaks_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float, radius: int = 1) -> np.ndarray:
+    """Onset strength at each time, max over ±``radius`` frames (an attack straddling frames still counts)."""
+    f = np.round(np.asarray(times_sec) * frame_rate_hz).astype(int)
+    return np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in range(-radius, radius + 1)], axis=0)
+
+
 def strength_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float) -> float:
-    """Mean onset strength at the given times (max over ±1 frame: an attack straddling two frames still counts)."""
-    f = np.round(times_sec * frame_rate_hz).astype(int)
-    return float(np.mean(np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in (-1, 0, 1)], axis=0)))
+    """Mean onset strength at the given times (max over ±1 frame)."""
+    return float(np.mean(peaks_at(env, times_sec, frame_rate_hz)))
 
 
 def off_beat_fix(beat_times_sec: np.ndarray, low_env: np.ndarray, frame_rate_hz: float, ratio: float = 1.5) -> np.ndarray:
@@ -244,13 +249,6 @@ def onset_lag_sec(y: np.ndarray, sr_hz: int, beat_times_sec: np.ndarray, hop_len
     return float(np.median(np.asarray(offsets)[strong]))
 
 
-def _strengths(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float, radius: int = 2) -> np.ndarray:
-    """Onset strength at each time, max over ±``radius`` frames, in units of the envelope's mean."""
-    f = np.round(np.asarray(times_sec) * frame_rate_hz).astype(int)
-    at = np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in range(-radius, radius + 1)], axis=0)
-    return at / max(float(env.mean()), 1e-9)
-
-
 def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np.ndarray, frame_rate_hz: float,
                  min_bpm: float, max_bpm: float, low_env: np.ndarray | None = None, double_min_ratio: float = 0.8,
                  drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8) -> np.ndarray:
@@ -275,8 +273,8 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     if period_sec <= 0:
         return beat_times_sec
     tempo_bpm = 60.0 / period_sec
-    on = _strengths(onset_env, beats[:-1], frame_rate_hz)
-    mid = _strengths(onset_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz)
+    on = peaks_at(onset_env, beats[:-1], frame_rate_hz, radius=2)
+    mid = peaks_at(onset_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz, radius=2)
     drums = float(high_env.mean()) >= drums_min_share * float(onset_env.mean())
     if 2 * tempo_bpm <= max_bpm and drums and mid.mean() >= double_min_ratio * on.mean():
         doubled = np.empty(2 * len(beats) - 1)
@@ -284,7 +282,7 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
         return doubled
     if tempo_bpm / 2 >= min_bpm:
         def alternation(env: np.ndarray) -> float:  # weaker / stronger mean strength of odd vs even beats
-            e = _strengths(env, beats[:-1], frame_rate_hz)
+            e = peaks_at(env, beats[:-1], frame_rate_hz, radius=2)
             return float(min(e[0::2].mean(), e[1::2].mean()) / max(e[0::2].mean(), e[1::2].mean(), 1e-9))
 
         steady_low = low_env is not None and alternation(low_env) > steady_low_alternation
