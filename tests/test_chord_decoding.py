@@ -17,6 +17,21 @@ def test_metric_change_prob_by_place_in_the_bar():
     waltz = chords.metric_change_prob(beats, beats.tolist(), beats[::3].tolist(), 3)
     assert waltz[0] == waltz[3] == 0.5 and waltz[1] == waltz[2] == 0.02  # no half bar in 3/4
     assert np.all(chords.metric_change_prob(beats, beats.tolist(), [], None) == 0.2)
+    # spans on a half-beat grid (chorales: chords on every beat, some on the eighths): the eighths are "other"
+    halves = np.sort(np.concatenate([beats, beats[:-1] + 0.25]))
+    ph = chords.metric_change_prob(halves, beats.tolist(), downbeats.tolist(), 4, p_downbeat=0.5, p_half_bar=0.2, p_other=0.02)
+    assert ph[2] == 0.5 and ph[6] == 0.2  # the downbeat at 0.5 s and beat 3 at 1.5 s keep their place
+    assert ph[3] == 0.02 and ph[5] == 0.02  # 0.75 s and 1.25 s: between beats
+
+
+def test_harmonic_rhythm_in_beats_tells_a_chorale_from_pop():
+    from mirray.pipeline.song import _chord_beats
+
+    beats = (np.arange(33) * 0.5).tolist()
+    chorale = [{"start_sec": t, "end_sec": t + 0.5, "label": "C:maj"} for t in beats[:-1]]
+    pop = [{"start_sec": t, "end_sec": t + 2.0, "label": "C:maj"} for t in beats[:-1:4]]
+    assert _chord_beats(chorale, beats) == 1.0 and _chord_beats(pop, beats) == 4.0
+    assert _chord_beats([], beats) == float("inf") and _chord_beats(pop, beats[:1]) == float("inf")
 
 
 def test_time_varying_viterbi_equals_librosa_with_a_fixed_loop():

@@ -180,6 +180,9 @@ def metric_change_prob(span_starts_sec: np.ndarray, beat_times_sec: list[float],
     tol = 0.05
     bar = np.searchsorted(downbeats, starts + tol) - 1
     for i in np.flatnonzero(bar >= 0):
+        if len(beats) and np.min(np.abs(beats - starts[i])) > tol:  # a span between beats (half-beat grid)
+            out[i] = p_other
+            continue
         position = int(np.sum((beats >= downbeats[bar[i]] - tol) & (beats < starts[i] - tol)))  # beats since the downbeat
         half = beats_per_bar % 2 == 0 and position == beats_per_bar // 2
         out[i] = p_downbeat if position == 0 else (p_half_bar if half else p_other)
