@@ -25,13 +25,14 @@ def test_metric_change_prob_by_place_in_the_bar():
 
 
 def test_harmonic_rhythm_in_beats_tells_a_chorale_from_pop():
-    from mirray.pipeline.song import _chord_beats
-
     beats = (np.arange(33) * 0.5).tolist()
     chorale = [{"start_sec": t, "end_sec": t + 0.5, "label": "C:maj"} for t in beats[:-1]]
     pop = [{"start_sec": t, "end_sec": t + 2.0, "label": "C:maj"} for t in beats[:-1:4]]
-    assert _chord_beats(chorale, beats) == 1.0 and _chord_beats(pop, beats) == 4.0
-    assert _chord_beats([], beats) == float("inf") and _chord_beats(pop, beats[:1]) == float("inf")
+    assert chords.chord_beats(chorale, beats) == 1.0 and chords.chord_beats(pop, beats) == 4.0
+    assert chords.chord_beats([], beats) == float("inf") and chords.chord_beats(pop, beats[:1]) == float("inf")
+    frames = np.arange(33) * 20
+    assert np.array_equal(chords.decoding_frames(frames, chorale, beats, 1.5), np.arange(65) * 10)  # beats + half-beats
+    assert chords.decoding_frames(frames, pop, beats, 1.5) is frames
 
 
 def test_time_varying_viterbi_equals_librosa_with_a_fixed_loop():

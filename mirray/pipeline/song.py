@@ -135,9 +135,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             bar_prior = {"beat_times_sec": row["beat_times_sec"], "downbeat_times_sec": row["downbeat_times_sec"],
                          "beats_per_bar": row["beats_per_bar"], "p_downbeat": mir_cfg["chord_change_downbeat"],
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
-            chord_frames = beat_frames  # music that changes chord on every beat also changes on some eighths
-            if len(beat_frames) >= 2 and _chord_beats(first, row["beat_times_sec"]) <= mir_cfg["chord_half_beats"]:
-                chord_frames = np.unique(np.concatenate([beat_frames, (beat_frames[:-1] + beat_frames[1:]) // 2]))
+            chord_frames = chords.decoding_frames(beat_frames, first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times))
@@ -184,14 +182,6 @@ def _envelope_per_beat(envelope: np.ndarray, beat_times_sec: list[float]) -> np.
     starts = np.clip((np.asarray(beat_times_sec) / ENVELOPE_FRAME_SEC).astype(int), 0, len(envelope) - 1)
     ends = np.maximum(np.append(starts[1:], len(envelope)), starts + 1)
     return np.array([envelope[a:b].mean() for a, b in zip(starts, ends)])
-
-
-def _chord_beats(chord_list: list[dict], beat_times_sec: list[float]) -> float:
-    """Median length of the chords, in beats (harmonic rhythm: ~1 for a chorale, 2-8 for pop)."""
-    if len(beat_times_sec) < 2 or not chord_list:
-        return float("inf")
-    beat_sec = float(np.median(np.diff(beat_times_sec)))
-    return float(np.median([(c["end_sec"] - c["start_sec"]) / beat_sec for c in chord_list if c["label"] != "N"] or [np.inf]))
 
 
 def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:

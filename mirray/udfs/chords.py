@@ -210,6 +210,24 @@ def _viterbi_uniform_switch(log_obs: np.ndarray, log_stay: np.ndarray, log_switc
     return path
 
 
+def chord_beats(chord_list: list[dict], beat_times_sec: list[float]) -> float:
+    """Median length of the chords, in beats (harmonic rhythm: ~1 for a chorale, 2-8 for pop); inf without any."""
+    if len(beat_times_sec) < 2 or not chord_list:
+        return float("inf")
+    beat_sec = float(np.median(np.diff(beat_times_sec)))
+    return float(np.median([(c["end_sec"] - c["start_sec"]) / beat_sec for c in chord_list if c["label"] != "N"] or [np.inf]))
+
+
+def decoding_frames(beat_frames: np.ndarray, first_chords: list[dict], beat_times_sec: list[float],
+                    half_beats_at_most: float) -> np.ndarray:
+    """The frames the final chords are decoded on: the beats, plus the half-beats when the first-pass chords
+    last ``half_beats_at_most`` beats or less (median): music that changes chord on every beat, a chorale,
+    also changes on some eighths; pop's melody eighths would only add false changes."""
+    if len(beat_frames) < 2 or chord_beats(first_chords, beat_times_sec) > half_beats_at_most:
+        return beat_frames
+    return np.unique(np.concatenate([beat_frames, (beat_frames[:-1] + beat_frames[1:]) // 2]))
+
+
 def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames: np.ndarray, duration_sec: float,
                     vocabulary: str = "sevenths", self_transition: float = 0.9, sharpness: float = 40.0,
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
