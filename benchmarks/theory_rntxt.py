@@ -3,8 +3,10 @@
 For every chord of the 68 `.rntxt` analyses in music21's corpus (Bach chorales, Monteverdi madrigals):
 take its root, quality and local key as the analysis states them, turn them into the Harte label our
 chord estimator would emit, run mirray's roman-numeral and function code, and compare with the
-analysis: the numeral (degree, case, applied target; inversions, figures and accidentals aside). Chords outside our vocabulary (diminished, augmented,
-half-diminished, sixths) are counted apart, as our chord estimator cannot emit them.
+analysis: the numeral (degree, case, applied target; inversions, figures and accidentals aside), and the
+whole figure with the inversion in the label's bass ("V65", "VII", "V7/IV"; "6/5" written as "65").
+Chords outside our vocabulary (diminished, augmented, half-diminished, sixths) are counted apart, as our
+chord estimator cannot emit them.
 
     .venv/bin/python benchmarks/theory_rntxt.py
 """
@@ -12,6 +14,7 @@ half-diminished, sixths) are counted apart, as our chord estimator cannot emit t
 from __future__ import annotations
 
 import glob
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,12 +24,26 @@ from music21 import converter, roman
 
 from mirray.udfs import theory
 
-QUALITY = {("major", False): "maj", ("minor", False): "min", ("major", "dominant-seventh"): "7",
-           ("major", "major-seventh"): "maj7", ("minor", "minor-seventh"): "min7"}
+# (triad quality, music21's commonName of the seventh chord or False) -> Harte quality
+QUALITY = {("major", False): "maj", ("minor", False): "min", ("major", "dominant seventh chord"): "7",
+           ("major", "major seventh chord"): "maj7", ("minor", "minor seventh chord"): "min7"}
 
 
 def numeral(figure: str) -> str:
     return theory._triad_numeral(figure)
+
+
+BASS_DEGREE = {3: "b3", 4: "3", 7: "5", 10: "b7", 11: "7"}  # semitones above the root -> Harte bass degree
+
+
+def plain_figure(figure: str) -> str:
+    """RomanText writes "V6/5", "I6/4" and "V2" where music21's figures say "V65", "I64", "V42"; "[no5]"
+    (an omitted fifth) is not ours to hear; the applied target's case is ignored as in the numeral row."""
+    for slashed, joined in (("6/5", "65"), ("6/4", "64"), ("4/3", "43"), ("4/2", "42")):
+        figure = figure.replace(slashed, joined)
+    figure = re.sub(r"\[[^]]*\]", "", re.sub(r"(?<=[IViv])2", "42", figure)).rstrip("/")
+    primary, _, target = figure.partition("/")
+    return primary + ("/" + target.upper() if target else "")
 
 
 def main() -> None:
@@ -34,6 +51,7 @@ def main() -> None:
     files = sorted(glob.glob(str(root / "**" / "*.rntxt"), recursive=True))
     counts = Counter()
     mismatches = Counter()
+    figure_mismatches = Counter()
     t0 = time.process_time()
     n_ours = 0
     for path in files:
@@ -51,6 +69,7 @@ def main() -> None:
                 counts["outside vocabulary"] += 1
                 continue
             label = f"{rn.root().name.replace('-', 'b')}:{key}"
+            bass = BASS_DEGREE.get((rn.bass().pitchClass - rn.root().pitchClass) % 12) if rn.inversion() else None
             func = theory.function_of(label, tonic, mode)
             fig = theory.roman_figure(label, tonic, mode, func == "secondary_dominant")
             n_ours += 1
@@ -62,6 +81,10 @@ def main() -> None:
             counts["numeral agree"] += ok
             if not ok:
                 mismatches[(ref, ours)] += 1
+            whole = plain_figure(theory.roman_figure(label + (f"/{bass}" if bass else ""), tonic, mode, func == "secondary_dominant"))
+            counts["figure agree"] += whole == plain_figure(rn.figure)
+            if whole != plain_figure(rn.figure):
+                figure_mismatches[(plain_figure(rn.figure), whole)] += 1
     cpu = time.process_time() - t0
     n = n_ours
     print(f"\nRomanText analyses: {len(files)} files, {counts['chords']} chords, {n} in our vocabulary "
@@ -69,7 +92,9 @@ def main() -> None:
     print("| measure | agreement |")
     print("|---|---:|")
     print(f"| roman numeral (degree, case, secondary target) | {counts['numeral agree'] / n:.3f} |")
+    print(f"| whole figure (numeral, accidental, seventh, inversion) | {counts['figure agree'] / n:.3f} |")
     print(f"\nmost frequent disagreements (analysis → ours): {mismatches.most_common(8)}")
+    print(f"most frequent figure disagreements: {figure_mismatches.most_common(12)}")
     print(f"CPU incl. parsing: {cpu:.1f} s")
 
 

@@ -57,7 +57,12 @@ def test_secondary_dominant_borrowed_and_minor_keys():
     assert h["roman_numerals"][1] == "V7/V" and h["functional_harmony"][1] == "secondary_dominant"
     assert [b["figure"] for b in h["borrowed_chords"]] == ["bVII", "iv"]
     andalusian = _harmony(["A:min", "G:maj", "F:maj", "E:maj"] * 2, "A", "minor")
-    assert andalusian["roman_numerals"][:4] == ["i", "bVII", "bVI", "V"]
+    # natural-minor degrees without a flat, V7 in minor as "V7" (music21 alone spells "bVII", "V75#3")
+    assert andalusian["roman_numerals"][:4] == ["i", "VII", "VI", "V"]
+    assert [theory.roman_figure(lab, "A", "minor") for lab in ("E:7", "E:7/3", "G:7", "F:maj/3")] == ["V7", "V65", "VII7", "VI6"]
+    # a dominant seventh on the tonic of a major key leaves the scale: applied to IV, not "Ib753"
+    assert theory.function_of("C:7", "C", "major") == "secondary_dominant"
+    assert theory.roman_figure("C:7", "C", "major", True) == "V7/IV"
     assert any(p["pattern"].startswith("i-VII-VI-V") for p in andalusian["common_patterns"])
     simple, rich = (_harmony(x, "C", "major")["progression_complexity"] for x in (
         ["C:maj", "G:maj"] * 4, ["C:maj7", "A:min7", "D:7", "G:7", "Eb:maj", "Ab:maj7", "Db:7", "C:maj"]))

@@ -4,6 +4,7 @@ patterns, cadences, complexity. Plain dicts in and out; music21 is imported once
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from functools import lru_cache
 
@@ -13,6 +14,9 @@ from mirray.udfs.mir import DIATONIC, parse_label, pitch_class
 DEGREE_INTERVALS = ("P1", "m2", "M2", "m3", "M3", "P4", "A4", "P5", "m6", "M6", "m7", "M7")
 HARTE_BASS = {"b3": "m3", "3": "M3", "5": "P5", "b7": "m7", "7": "M7"}  # Harte bass degree -> interval above the root
 INTERVALS = {"maj": ("M3", "P5"), "min": ("m3", "P5"), "7": ("M3", "P5", "m7"), "maj7": ("M3", "P5", "M7"), "min7": ("m3", "P5", "m7")}
+
+# Semitones above the tonic that the key's scale holds (minor: natural and harmonic, so V7's leading tone is in).
+SCALE_DEGREES = {"major": {0, 2, 4, 5, 7, 9, 11}, "minor": {0, 2, 3, 5, 7, 8, 10, 11}}
 
 # Scale degree (semitones above the tonic) -> function, for diatonic triads.
 FUNCTIONS = {
@@ -51,7 +55,37 @@ def roman_figure(label: str, tonic: str, mode: str, secondary: bool = False) -> 
     if bass_degree in HARTE_BASS:  # an inversion: that chord tone an octave below the rest
         bass = root_pitch.transpose(HARTE_BASS[bass_degree]).transpose("-P8")
         pitches = [bass] + [p for p in pitches if p.pitchClass != bass.pitchClass]
-    return roman.romanNumeralFromChord(chord.Chord(pitches), key.Key(tonic, mode), preferSecondaryDominants=secondary).figure
+    the_chord, the_key = chord.Chord(pitches), key.Key(tonic, mode)
+    figure = roman.romanNumeralFromChord(the_chord, the_key, preferSecondaryDominants=secondary).figure
+    return _plain_figure(figure, the_chord, the_key)
+
+
+_FIGURE = re.compile(r"^([b#]*)([IViv]+)([o+ø]?)([^/]*)(/.*)?$")
+_INVERSION_FIGURES = {3: ("", "6", "64"), 4: ("7", "65", "43", "42")}
+
+
+def _plain_figure(figure: str, the_chord, the_key) -> str:
+    """The textbook spelling of music21's figure when it names the same chord: "V7" for its "V75#3" (V7 in
+    minor), "VII" / "VI" for "bVII" / "bVI" in minor (the natural-minor degrees, as RomanText analyses and
+    theory texts write them). The accidental stays where it is needed (bVII in major, bIII)."""
+    from music21 import roman
+
+    match = _FIGURE.match(figure)
+    pitch_classes = {p.pitchClass for p in the_chord.pitches}
+    if not match or len(pitch_classes) not in _INVERSION_FIGURES:
+        return figure
+    accidental, numeral, quality_mark, _, applied = match.groups()
+    inversion = the_chord.inversion()
+    if inversion >= len(_INVERSION_FIGURES[len(pitch_classes)]):
+        return figure
+    for prefix in dict.fromkeys(("", accidental)):
+        candidate = prefix + numeral + quality_mark + _INVERSION_FIGURES[len(pitch_classes)][inversion] + (applied or "")
+        if candidate == figure:
+            return figure
+        spelled = roman.RomanNumeral(candidate, the_key)
+        if {p.pitchClass for p in spelled.pitches} == pitch_classes and spelled.bass().pitchClass == the_chord.bass().pitchClass:
+            return candidate
+    return figure
 
 
 def _triad_numeral(figure: str) -> str:
@@ -69,13 +103,16 @@ def function_of(label: str, tonic: str, mode: str) -> str:
     root, quality, _ = parse_label(label)
     degree = (pitch_class(root) - pitch_class(tonic)) % 12
     triad = "min" if quality.startswith("min") else "maj"
-    if triad in DIATONIC[mode].get(degree, ()):
-        return FUNCTIONS[mode].get(degree, "chromatic")
     # V/x: a major chord a fifth above a diatonic chord other than the tonic. A plain triad that the
     # parallel mode owns (I in minor, IV in minor, bVI in major) reads as borrowed first; a dominant
-    # seventh reads as applied first (its tritone points at the target).
+    # seventh reads as applied first (its tritone points at the target), also on a diatonic triad whose
+    # seventh leaves the scale (I7 with a b7 in major is V7/IV, III7 in minor is V7/VI).
     target = (degree + 5) % 12
     applied = triad == "maj" and quality in ("maj", "7") and target != 0 and target in DIATONIC[mode]
+    if triad in DIATONIC[mode].get(degree, ()):
+        if applied and quality == "7" and (degree + 10) % 12 not in SCALE_DEGREES[mode]:
+            return "secondary_dominant"
+        return FUNCTIONS[mode].get(degree, "chromatic")
     parallel = "minor" if mode == "major" else "major"
     borrowed = triad in DIATONIC[parallel].get(degree, ())
     if applied and (quality == "7" or not borrowed):
