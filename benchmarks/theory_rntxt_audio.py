@@ -88,6 +88,7 @@ def main() -> None:
         st["pieces"] += 1
         st["minutes"] += (row.get("decoded_duration_sec") or 0) / 60
         segs = row["key_segments"] or [{"start_sec": 0.0, "end_sec": 1e9, "key": row["key"]}]
+        harmonic = row["music_theory"]["harmonic_analysis"]
         analysis = converter.parse(str(path), format="romanText").flatten().getElementsByClass(roman.RomanNumeral)
         for rn in analysis:
             if rn.key.mode not in ("major", "minor"):
@@ -104,8 +105,9 @@ def main() -> None:
             if est == "N" or not est_key:
                 num_ok.append(False)
                 continue
-            tonic, mode = est_key.split()
-            fig = theory.roman_figure(est, tonic, mode, theory.function_of(est, tonic, mode) == "secondary_dominant")
+            # the pipeline's own numeral for the chord sounding there (read in its local key)
+            fig = next((f for f, a, b in zip(harmonic["roman_numerals"], harmonic["chord_times_sec"],
+                                             harmonic["chord_times_sec"][1:] + [1e9]) if a <= t < b), None)
             ours = theory._triad_numeral(fig or "")
             ours = ours.split("/")[0] + "/" + ours.split("/")[1].upper() if "/" in ours else ours
             num_ok.append(ours == ref_numeral(rn))

@@ -164,3 +164,19 @@ def test_linear_genre_model_learns_conventions_and_round_trips(tmp_path):
     assert g["source"] == "tag+model" and g["primary_genre"] == "country"  # a tag outside the model's genres still counts
     with pytest.raises(ValueError, match="at least 2 genres"):
         LinearGenreModel.fit([song("blues")] * 3, ["blues"] * 3)
+
+
+def test_numerals_and_cadences_are_read_in_the_local_key():
+    # C major for four bars, then a modulation to G major confirmed by D7 -> G
+    labels = ["C:maj", "F:maj", "G:maj", "C:maj", "E:min", "A:min", "D:7", "G:maj"]
+    chords = _prog(labels)
+    segments = [{"start_sec": 0.0, "end_sec": 8.0, "key": "C major"}, {"start_sec": 8.0, "end_sec": 16.0, "key": "G major"}]
+    sections = [{"start_sec": 0.0, "end_sec": 16.0, "label": "verse"}]
+    h = theory.harmonic_analysis(chords, "C", "major", [c["start_sec"] for c in chords], sections, 120.0, 4, segments)
+    assert h["roman_numerals"] == ["I", "IV", "V", "I", "vi", "ii", "V7", "I"]
+    assert h["chord_keys"] == ["C major"] * 4 + ["G major"] * 4
+    assert h["functional_harmony"][6:] == ["dominant", "tonic"]  # D7 is G's V7 here, not V7/V of C
+    assert [(c["type"], c["time_sec"]) for c in h["cadences"] if c["type"] == "authentic"] == [("authentic", 6.0), ("authentic", 14.0)]
+    assert [m["to_key"] for m in h["modulations"]] == ["G major"]
+    # without segments the song's key reads everything: D7 is the applied V7/V
+    assert theory.harmonic_analysis(chords, "C", "major", [], sections, 120.0, 4)["roman_numerals"][6] == "V7/V"

@@ -69,9 +69,10 @@ FEATURES = pa.schema([
     # music theory, in the seed's shape (udfs/theory.py, rhythm.py, genre.py)
     ("music_theory", pa.struct([
         ("harmonic_analysis", pa.struct([
-            ("roman_numerals", pa.list_(pa.string())),          # per chord segment, in the key (music21 figures)
+            ("roman_numerals", pa.list_(pa.string())),          # per chord segment, in its local key (music21 figures)
             ("functional_harmony", pa.list_(pa.string())),      # tonic, tonic_substitute, subdominant, dominant, …
             ("chord_times_sec", pa.list_(pa.float32())),        # start of each of those segments
+            ("chord_keys", pa.list_(pa.string())),              # the local key each numeral is read in ("A minor")
             ("common_patterns", pa.list_(pa.struct([("pattern", pa.string()), ("count", pa.int32()),
                                                     ("times_sec", pa.list_(pa.float32()))]))),
             ("cadences", pa.list_(pa.struct([("type", pa.string()), ("time_sec", pa.float32()), ("strength", pa.float32())]))),

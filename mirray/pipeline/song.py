@@ -145,7 +145,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],
                                                    region_diatonic=mir_cfg["key_region_diatonic"],
-                                                   end_cadence_weight=mir_cfg["key_end_cadence_weight"])
+                                                   end_cadence_weight=mir_cfg["key_end_cadence_weight"],
+                                                   home_key=row["key"] if mir_cfg["key_fold_edges"] else None)
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):

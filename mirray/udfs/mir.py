@@ -260,7 +260,7 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  profile: str = "krumhansl", chord_weight: float = 1.0, window_sec: float = 16.0,
                  hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
                  phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
-                 region_diatonic: float = 0.75, end_cadence_weight: float = 0.0) -> list[dict]:
+                 region_diatonic: float = 0.75, end_cadence_weight: float = 0.0, home_key: str | None = None) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
@@ -270,7 +270,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     key, not a window's guess. Last, a segment
     between two of the same key whose chords are still ``region_diatonic`` diatonic to that key is a
     tonicised region (a bridge on vi or V that comes home), not a modulation, and joins them; a real
-    move (up a step, to a distant key) leaves most chords outside the home key.
+    move (up a step, to a distant key) leaves most chords outside the home key. With ``home_key`` (the
+    song's global key) the same test also joins a first or last segment to a home-key neighbour.
     """
     import librosa
 
@@ -316,19 +317,30 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             named[-1]["end_sec"] = seg["end_sec"]
         else:
             named.append(seg)
-    return fold_key_regions(named, chords, region_diatonic)
+    return fold_key_regions(named, chords, region_diatonic, home_key)
 
 
-def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float) -> list[dict]:
-    """Join A–B–A key segments where B's chords are ``min_diatonic`` diatonic to A (see key_segments)."""
+def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, home_key: str | None = None) -> list[dict]:
+    """Join A–B–A key segments where B's chords are ``min_diatonic`` diatonic to A (see key_segments).
+    With ``home_key``, a first or last segment next to one in the home key joins it on the same test: an
+    intro or ending that the home key's chords explain (the relative minor's i–VI–III–VII loop in a major
+    song) is no modulation; a real one (a last chorus a step up) leaves most chords outside."""
+
+    def explained(seg: dict, key: str) -> bool:
+        inside = [dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"]))
+                  for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
+        tonic, mode = key.split()
+        return diatonic_share(inside, pitch_class(tonic), mode) >= min_diatonic
+
     i = 1
     while i < len(segs) - 1:
         before, mid, after = segs[i - 1], segs[i], segs[i + 1]
-        inside = [dict(c, start_sec=max(c["start_sec"], mid["start_sec"]), end_sec=min(c["end_sec"], mid["end_sec"]))
-                  for c in chords if c["end_sec"] > mid["start_sec"] and c["start_sec"] < mid["end_sec"]]
-        tonic, mode = before["key"].split()
-        if before["key"] == after["key"] and diatonic_share(inside, pitch_class(tonic), mode) >= min_diatonic:
+        if before["key"] == after["key"] and explained(mid, before["key"]):
             segs[i - 1:i + 2] = [{**before, "end_sec": after["end_sec"]}]
         else:
             i += 1
+    if home_key and len(segs) >= 2 and segs[0]["key"] != home_key and segs[1]["key"] == home_key and explained(segs[0], home_key):
+        segs[0:2] = [{**segs[1], "start_sec": segs[0]["start_sec"]}]
+    if home_key and len(segs) >= 2 and segs[-1]["key"] != home_key and segs[-2]["key"] == home_key and explained(segs[-1], home_key):
+        segs[-2:] = [{**segs[-2], "end_sec": segs[-1]["end_sec"]}]
     return segs

@@ -169,19 +169,26 @@ def is_twelve_bar_blues(chords: list[dict], downbeats: list[float], numerals_at)
     return any(bars[i:i + 12] in TWELVE_BAR_VARIANTS for i in range(0, max(0, len(bars) - 11)))
 
 
-def cadences(chords: list[dict], tonic: str, mode: str, downbeats: list[float], phrase_ends: list[float], bar_sec: float) -> list[dict]:
+def cadences(chords: list[dict], tonic: str, mode: str, downbeats: list[float], phrase_ends: list[float], bar_sec: float,
+             keys: list[tuple[str, str]] | None = None) -> list[dict]:
     """Cadences at chord changes: authentic (V→I), plagal (IV→I), deceptive (V→vi/VI), half (→V at a phrase end).
 
     strength in 0..1 = harmonic weight × metric weight (arrival on a downbeat) × length weight
-    (arrival held ≥ a bar) × phrase weight (within a bar of a section boundary).
+    (arrival held ≥ a bar) × phrase weight (within a bar of a section boundary). ``keys``: each chord's
+    (tonic, mode) where the key moves; a cadence is read in its arrival chord's key (the V before a
+    modulation's first tonic belongs to the new key).
     """
     base = {"authentic": 1.0, "plagal": 0.75, "deceptive": 0.65, "half": 0.6}
     out = []
-    tonic_num = "I" if mode == "major" else "i"
-    nums = [_triad_numeral(roman_figure(c["label"], tonic, mode) or "") for c in chords]
+    keys = keys or [(tonic, mode)] * len(chords)
+
+    def num(j: int, key: tuple[str, str]) -> str | None:
+        return _triad_numeral(roman_figure(chords[j]["label"], *key) or "") if 0 <= j < len(chords) else None
+
     for i in range(1, len(chords)):
-        prev, cur, p, c = chords[i - 1], chords[i], nums[i - 1], nums[i]
-        nxt = nums[i + 1] if i + 1 < len(nums) else None
+        key = keys[i]
+        cur, p, c, nxt = chords[i], num(i - 1, key), num(i, key), num(i + 1, key)
+        tonic_num = "I" if key[1] == "major" else "i"
         kind = None
         if p == "V" and c == tonic_num:
             kind = "authentic"
@@ -214,23 +221,33 @@ def complexity(labels: list[str], non_diatonic_share: float) -> float:
     return round(((entropy / max_entropy) + min(1.0, (vocab - 1) / 11) + non_diatonic_share) / 3, 4)
 
 
+def local_key(chord: dict, key_segments: list[dict], default: tuple[str, str]) -> tuple[str, str]:
+    """(tonic, mode) of the key segment holding the chord's middle; ``default`` (the song's key) outside any."""
+    mid = (chord["start_sec"] + chord["end_sec"]) / 2
+    seg = next((s for s in key_segments if s["start_sec"] <= mid < s["end_sec"] and s.get("key")), None)
+    return tuple(seg["key"].split()) if seg else default
+
+
 def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str | None, downbeats: list[float],
                       sections: list[dict], tempo_bpm: float | None, beats_per_bar: int | None,
                       key_segments: list[dict] = ()) -> dict:
-    """The seed's harmonic_analysis block, plus per-chord detail. Chords: [{"start_sec", "end_sec", "label"}]."""
+    """The seed's harmonic_analysis block, plus per-chord detail. Chords: [{"start_sec", "end_sec", "label"}].
+    Each chord is read in its local key (``key_segments``, [{"start_sec", "end_sec", "key": "A minor"}];
+    the song's key where there are none), listed in ``chord_keys``."""
     empty = {"roman_numerals": [], "functional_harmony": [], "common_patterns": [], "cadences": [],
              "progression_complexity": 0.0, "harmonic_rhythm_changes_per_bar": None,
-             "secondary_dominants": [], "borrowed_chords": [], "chord_times_sec": [], "modulations": []}
+             "secondary_dominants": [], "borrowed_chords": [], "chord_times_sec": [], "chord_keys": [], "modulations": []}
     merged = _merge(chords)
     if not merged or not key_tonic or not key_mode:
         return empty
-    funcs = [function_of(c["label"], key_tonic, key_mode) for c in merged]
-    figures = [roman_figure(c["label"], key_tonic, key_mode, f == "secondary_dominant") for c, f in zip(merged, funcs)]
+    keys = [local_key(c, key_segments, (key_tonic, key_mode)) for c in merged]
+    funcs = [function_of(c["label"], *k) for c, k in zip(merged, keys)]
+    figures = [roman_figure(c["label"], *k, f == "secondary_dominant") for c, k, f in zip(merged, keys, funcs)]
     numerals = [_triad_numeral(f) for f in figures]
     times = [c["start_sec"] for c in merged]
     bar_sec = (60.0 / tempo_bpm) * (beats_per_bar or 4) if tempo_bpm else 2.0
 
-    plain = [_triad_numeral(roman_figure(c["label"], key_tonic, key_mode) or "") for c in merged]  # C7 in C: "I"
+    plain = [_triad_numeral(roman_figure(c["label"], *k) or "") for c, k in zip(merged, keys)]  # C7 in C: "I"
 
     def numeral_at(t: float) -> str | None:
         return next((n for c, n in zip(merged, plain) if c["start_sec"] - 0.15 <= t < c["end_sec"]), None)
@@ -245,12 +262,13 @@ def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str |
         "roman_numerals": figures,
         "functional_harmony": funcs,
         "common_patterns": patterns,
-        "cadences": cadences(merged, key_tonic, key_mode, downbeats, phrase_ends, bar_sec),
+        "cadences": cadences(merged, key_tonic, key_mode, downbeats, phrase_ends, bar_sec, keys),
         "progression_complexity": complexity([c["label"] for c in merged], sum(non_diatonic) / len(merged)),
         "harmonic_rhythm_changes_per_bar": round((len(merged) - 1) / max(duration / bar_sec, 1e-9), 3),
         "secondary_dominants": [{"figure": f, "time_sec": round(t, 2)} for f, fn, t in zip(figures, funcs, times) if fn == "secondary_dominant"],
         "borrowed_chords": [{"figure": f, "time_sec": round(t, 2)} for f, fn, t in zip(figures, funcs, times) if fn == "borrowed"],
         "chord_times_sec": [round(t, 3) for t in times],
+        "chord_keys": [f"{t} {m}" for t, m in keys],
         "modulations": [{"time_sec": round(b["start_sec"], 2), "from_key": a["key"], "to_key": b["key"]}
                         for a, b in zip(key_segments, key_segments[1:])],
     }
