@@ -46,12 +46,26 @@ def plain_figure(figure: str) -> str:
     return primary + ("/" + target.upper() if target else "")
 
 
+def analysed_function(rn, tonic: str, mode: str) -> str:
+    """The analyst's function in mirray's taxonomy, from what the analysis writes: an applied V or vii
+    ("V7/V", "viio7/ii") is a secondary dominant; otherwise the degree and quality the analyst gave,
+    looked up in the key's diatonic functions, else the parallel mode's (borrowed), else chromatic."""
+    if rn.secondaryRomanNumeral is not None:
+        return "secondary_dominant" if rn.romanNumeralAlone.upper() in ("V", "VII") else "chromatic"
+    degree = (rn.root().pitchClass - theory.pitch_class(tonic)) % 12
+    triad = "min" if rn.quality == "minor" else "maj"
+    if triad in theory.DIATONIC[mode].get(degree, ()):
+        return theory.FUNCTIONS[mode].get(degree, "chromatic")
+    return "borrowed" if triad in theory.DIATONIC["minor" if mode == "major" else "major"].get(degree, ()) else "chromatic"
+
+
 def main() -> None:
     root = Path(music21.__file__).parent / "corpus"
     files = sorted(glob.glob(str(root / "**" / "*.rntxt"), recursive=True))
     counts = Counter()
     mismatches = Counter()
     figure_mismatches = Counter()
+    function_mismatches = Counter()
     t0 = time.process_time()
     n_ours = 0
     for path in files:
@@ -81,6 +95,10 @@ def main() -> None:
             counts["numeral agree"] += ok
             if not ok:
                 mismatches[(ref, ours)] += 1
+            ref_func = analysed_function(rn, tonic, mode)
+            counts["function agree"] += func == ref_func
+            if func != ref_func:
+                function_mismatches[(ref_func, func)] += 1
             whole = plain_figure(theory.roman_figure(label + (f"/{bass}" if bass else ""), tonic, mode, func == "secondary_dominant"))
             counts["figure agree"] += whole == plain_figure(rn.figure)
             if whole != plain_figure(rn.figure):
@@ -93,8 +111,10 @@ def main() -> None:
     print("|---|---:|")
     print(f"| roman numeral (degree, case, secondary target) | {counts['numeral agree'] / n:.3f} |")
     print(f"| whole figure (numeral, accidental, seventh, inversion) | {counts['figure agree'] / n:.3f} |")
+    print(f"| function (tonic, dominant, secondary dominant, borrowed, …) | {counts['function agree'] / n:.3f} |")
     print(f"\nmost frequent disagreements (analysis → ours): {mismatches.most_common(8)}")
     print(f"most frequent figure disagreements: {figure_mismatches.most_common(12)}")
+    print(f"most frequent function disagreements: {function_mismatches.most_common(8)}")
     print(f"CPU incl. parsing: {cpu:.1f} s")
 
 
