@@ -156,6 +156,13 @@ def test_key_regions_that_come_home_are_tonicisations():
     assert [s["key"] for s in kept] == ["C major", "D major", "C major"]
     moved_on = [seg(0, 16, "C major"), seg(16, 48, "A minor")]  # no return home: left alone
     assert fold_key_regions([dict(s) for s in moved_on], home + bridge_on_vi, 0.75) == moved_on
+    # with the home key known, an ending the home key explains joins it; an ending a step up stays
+    assert fold_key_regions([dict(s) for s in moved_on], home + bridge_on_vi, 0.75, home_key="C major") == [seg(0, 48, "C major")]
+    step_up = [seg(0, 16, "C major"), seg(16, 32, "D major")]
+    assert fold_key_regions([dict(s) for s in step_up], home + up_a_step, 0.75, home_key="C major") == step_up
+    # and so does an opening: an A-minor song whose first 16 s read as C major
+    opening = [seg(0, 16, "C major"), seg(16, 48, "A minor")]
+    assert fold_key_regions([dict(s) for s in opening], home + bridge_on_vi, 0.75, home_key="A minor") == [seg(0, 48, "A minor")]
 
 
 def test_chords_from_bass_and_other_stems():
