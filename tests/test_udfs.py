@@ -299,3 +299,17 @@ def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one
     # a kick on every tracked beat (four on the floor) marks them all as beats: kept; a kick on every other one: halved
     assert metric_level(beats, groove, groove, frame_rate_hz, 60, 200, low_env=_pulse_env(read_sec, {0.0: 1.0})) is beats
     assert np.allclose(metric_level(beats, groove, groove, frame_rate_hz, 60, 200, low_env=groove), beats[0::2])
+
+
+def test_the_opening_chord_settles_a_relative_major_minor_tie():
+    # F minor's i–VI–III–VII loop holds the same notes as A-flat major's vi–IV–I–V: both keys explain every
+    # chord, the profiles lean to A-flat major on an even spread of those notes, and the opening chord decides
+    loop = ("F:min", "C#:maj", "Ab:maj", "Eb:maj") * 4
+    assert mir.opens_on_tonic(_chords("N", *loop), 5, "minor") and not mir.opens_on_tonic(_chords(*loop), 8, "major")
+    assert not mir.opens_on_tonic([], 5, "minor")
+    assert not mir.opens_on_tonic([{"start_sec": 0.0, "end_sec": 1.0, "label": "N"}], 5, "minor")
+    shared = np.zeros(12)
+    shared[[5, 7, 8, 10, 0, 1, 3]] = 1.0  # F G Ab Bb C Db Eb
+    without = mir.key_from_chroma(shared, chords=_chords(*loop), chord_weight=1.0)["key"]
+    with_cue = mir.key_from_chroma(shared, chords=_chords(*loop), chord_weight=1.0, first_chord_weight=0.1)["key"]
+    assert (without, with_cue) == ("Ab major", "F minor")

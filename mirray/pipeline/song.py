@@ -131,7 +131,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
                                                 mir_cfg["phrase_bars"])
             row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
-                                           starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"]))
+                                           starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"],
+                                           mir_cfg["key_first_chord_weight"]))
             bar_prior = {"beat_times_sec": row["beat_times_sec"], "downbeat_times_sec": row["downbeat_times_sec"],
                          "beats_per_bar": row["beats_per_bar"], "p_downbeat": mir_cfg["chord_change_downbeat"],
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
@@ -146,7 +147,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],
                                                    region_diatonic=mir_cfg["key_region_diatonic"],
                                                    end_cadence_weight=mir_cfg["key_end_cadence_weight"],
-                                                   home_key=row["key"] if mir_cfg["key_fold_edges"] else None)
+                                                   home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
+                                                   first_chord_weight=mir_cfg["key_first_chord_weight"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):
