@@ -313,3 +313,8 @@ def test_the_opening_chord_settles_a_relative_major_minor_tie():
     without = mir.key_from_chroma(shared, chords=_chords(*loop), chord_weight=1.0)["key"]
     with_cue = mir.key_from_chroma(shared, chords=_chords(*loop), chord_weight=1.0, first_chord_weight=0.1)["key"]
     assert (without, with_cue) == ("Ab major", "F minor")
+    # a ii7–V7–Imaj7–vi7 loop in B-flat opens on C minor 7: C minor is no relative of B-flat major, no pull
+    jazz = _chords(*("C:min7", "F:7", "Bb:maj7", "G:min7") * 4)
+    b_flat = np.zeros(12)
+    b_flat[[10, 0, 2, 3, 5, 7, 9]] = 1.0
+    assert mir.key_from_chroma(b_flat, chords=jazz, chord_weight=1.0, first_chord_weight=0.5)["key"] == "Bb major"

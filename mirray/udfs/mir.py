@@ -196,9 +196,10 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     more, but phrases begin on the tonic. With ``end_cadence_weight``, a key whose V → I the chords end on,
     the I held (``ends_on_cadence``), gains that much: whole-piece pitch counts lean to the dominant key
     in music that modulates there and back (Bach chorales), while the final cadence names the home key.
-    With ``first_chord_weight``, the key whose tonic triad opens the song gains that much: section starts
-    found a bar early or late land on any chord of a one-chord-per-bar loop, the song's first chord does
-    not move (GM generator: the first chord is the tonic in 22–25 of 32 songs per seed, the relative
+    With ``first_chord_weight``, the leading key's relative major/minor gains that much when its tonic
+    triad opens the song: section starts found a bar early or late land on any chord of a
+    one-chord-per-bar loop, the song's first chord does not move. Only between relatives (same notes,
+    where the other cues tie): a ii7–V7–Imaj7 loop opens on ii7, and that must not pull B-flat major to C minor (GM generator: the first chord is the tonic in 22–25 of 32 songs per seed, the relative
     key's tonic in 0–2; weights 0.1 / 0.15 / 0.2 compared on five sets in BENCHMARKS.md).
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
@@ -207,8 +208,12 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     if chords and phrase_starts_sec and phrase_start_weight:
         bonus = bonus + phrase_start_weight * np.array(
             [tonic_at_starts(chords, phrase_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
-    if chords and first_chord_weight:
-        bonus = bonus + first_chord_weight * np.array([opens_on_tonic(chords, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
+    if chords and first_chord_weight:  # only between the leading key and its relative, which share every note
+        lead = int(np.argmax(correlation + bonus))
+        relative = 12 + (lead + 9) % 12 if lead < 12 else (lead - 12 + 3) % 12
+        if opens_on_tonic(chords, relative % 12, ("major", "minor")[relative // 12]):
+            bonus = bonus.copy()
+            bonus[relative] += first_chord_weight
     if chords and end_cadence_weight:
         bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(chords, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
     total = correlation + bonus
