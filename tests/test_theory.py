@@ -63,6 +63,7 @@ def test_secondary_dominant_borrowed_and_minor_keys():
     # a dominant seventh on the tonic of a major key leaves the scale: applied to IV, not "Ib753"
     assert theory.function_of("C:7", "C", "major") == "secondary_dominant"
     assert theory.roman_figure("C:7", "C", "major", True) == "V7/IV"
+    assert theory.roman_figure("B:dim", "C", "major") is None and theory.roman_figure("N", "C", "major") is None
     assert any(p["pattern"].startswith("i-VII-VI-V") for p in andalusian["common_patterns"])
     simple, rich = (_harmony(x, "C", "major")["progression_complexity"] for x in (
         ["C:maj", "G:maj"] * 4, ["C:maj7", "A:min7", "D:7", "G:7", "Eb:maj", "Ab:maj7", "Db:7", "C:maj"]))

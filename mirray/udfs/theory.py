@@ -48,6 +48,8 @@ def roman_figure(label: str, tonic: str, mode: str, secondary: bool = False) -> 
     from music21 import chord, key, pitch, roman
 
     root, quality, bass_degree = parse_label(label)
+    if quality not in INTERVALS:  # outside the chord stage's vocabulary (dim, aug, sus): no figure rather than a guess
+        return None
     # spell the root as a degree of the key (Db in Ab major, not the label's C#), then the chord from the root
     degree = DEGREE_INTERVALS[(pitch_class(root) - pitch_class(tonic)) % 12]
     root_pitch = pitch.Pitch(tonic.replace("b", "-") + "3").transpose(degree)
@@ -243,7 +245,7 @@ def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str |
     keys = [local_key(c, key_segments, (key_tonic, key_mode)) for c in merged]
     funcs = [function_of(c["label"], *k) for c, k in zip(merged, keys)]
     figures = [roman_figure(c["label"], *k, f == "secondary_dominant") for c, k, f in zip(merged, keys, funcs)]
-    numerals = [_triad_numeral(f) for f in figures]
+    numerals = [_triad_numeral(f or "") for f in figures]
     times = [c["start_sec"] for c in merged]
     bar_sec = (60.0 / tempo_bpm) * (beats_per_bar or 4) if tempo_bpm else 2.0
 
