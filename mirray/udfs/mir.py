@@ -198,9 +198,10 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     in music that modulates there and back (Bach chorales), while the final cadence names the home key.
     With ``first_chord_weight``, the leading key's relative major/minor gains that much when its tonic
     triad opens the song: section starts found a bar early or late land on any chord of a
-    one-chord-per-bar loop, the song's first chord does not move. Only between relatives (same notes,
-    where the other cues tie): a ii7–V7–Imaj7 loop opens on ii7, and that must not pull B-flat major to C minor (GM generator: the first chord is the tonic in 22–25 of 32 songs per seed, the relative
-    key's tonic in 0–2; weights 0.1 / 0.15 / 0.2 compared on five sets in BENCHMARKS.md).
+    one-chord-per-bar loop, the song's first chord does not move (GM generator: the first chord is the
+    tonic in 22–25 of 32 songs per seed, the relative key's tonic in 0–2; weights compared in
+    BENCHMARKS.md). Only between relatives, which share every note and where the other cues tie: a
+    ii7–V7–Imaj7 loop opens on ii7, and that must not pull B-flat major to C minor.
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
