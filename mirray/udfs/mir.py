@@ -138,17 +138,17 @@ def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
     return inside / total if total else 0.0
 
 
+def is_tonic_triad(label: str, tonic: int, mode: str) -> bool:
+    """Whether a (non-"N") chord label is the key's tonic triad (I in major, i in minor), seventh or not."""
+    root, quality, _ = parse_label(label)
+    return pitch_class(root) == tonic and _TRIAD_OF.get(quality) == ("maj" if mode == "major" else "min")
+
+
 def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mode: str) -> float:
     """Share of the section starts whose chord is the key's tonic triad (I in major, i in minor)."""
-    hits = n = 0
-    for t in starts_sec:
-        label = next((c["label"] for c in chords if c["start_sec"] <= t + 0.05 < c["end_sec"]), "N")
-        if label == "N":
-            continue
-        root, quality, _ = parse_label(label)
-        n += 1
-        hits += pitch_class(root) == tonic and _TRIAD_OF.get(quality) == ("maj" if mode == "major" else "min")
-    return hits / n if n else 0.0
+    labels = [next((c["label"] for c in chords if c["start_sec"] <= t + 0.05 < c["end_sec"]), "N") for t in starts_sec]
+    played = [lab for lab in labels if lab != "N"]
+    return sum(is_tonic_triad(lab, tonic, mode) for lab in played) / len(played) if played else 0.0
 
 
 def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float = 3.0) -> bool:
@@ -172,10 +172,7 @@ def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float =
 def opens_on_tonic(chords: list[dict], tonic: int, mode: str) -> bool:
     """Whether the first chord played is the key's tonic triad."""
     first = next((c["label"] for c in chords if c["label"] != "N"), None)
-    if first is None:
-        return False
-    root, quality, _ = parse_label(first)
-    return pitch_class(root) == tonic and _TRIAD_OF.get(quality) == ("maj" if mode == "major" else "min")
+    return first is not None and is_tonic_triad(first, tonic, mode)
 
 
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
