@@ -301,6 +301,33 @@ def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one
     assert np.allclose(metric_level(beats, groove, groove, frame_rate_hz, 60, 200, low_env=groove), beats[0::2])
 
 
+def test_metric_level_reads_the_backbeat_between_kicks():
+    from mirray.udfs.beat_refine import metric_level
+
+    frame_rate_hz = 100.0
+    # 62 BPM rock read at 124 (every tracked beat an eighth): kick on tracked beat 0, snare on 2, hats on
+    # all four; the high band alternates only 0.65 (not enough alone), but its strong beats are the kick's
+    read_sec = 60 / 124
+    beats = np.arange(1.0, 20.0, read_sec)
+    high = _pulse_env(4 * read_sec, {0.0: 0.7, 0.25: 0.55, 0.5: 1.0, 0.75: 0.55})
+    kick = _pulse_env(4 * read_sec, {0.0: 1.0})
+    full = _pulse_env(4 * read_sec, {0.0: 1.0, 0.25: 0.7, 0.5: 0.95, 0.75: 0.7})
+    assert np.allclose(metric_level(beats, full, high, frame_rate_hz, 60, 200, low_env=kick), beats[0::2])
+    # 124 BPM rock read right: kick on 1 and 3, snare on 2 and 4 — the snare between the kicks keeps the level
+    backbeat = _pulse_env(2 * read_sec, {0.0: 0.65, 0.5: 1.0})
+    kicks = _pulse_env(2 * read_sec, {0.0: 1.0})
+    assert metric_level(beats, _pulse_env(2 * read_sec, {0.0: 1.0, 0.5: 0.9}), backbeat, frame_rate_hz, 60, 200, low_env=kicks) is beats
+    # 178 BPM swing read at 89: ride on the tracked beats, the hi-hat on 2 and 4 (halfway) louder above 4 kHz,
+    # the high band quieter than the whole (the old drums test fails): doubled
+    read_sec = 60 / 89
+    beats = np.arange(1.0, 20.0, read_sec)
+    full = _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.75})
+    swing_high = 0.8 * _pulse_env(read_sec, {0.0: 0.8, 0.5: 1.0})
+    assert len(metric_level(beats, full, swing_high, frame_rate_hz, 60, 200)) == 2 * len(beats) - 1
+    # ... not when the mid-points are weak in the whole band (a hi-hat alone is no beat)
+    assert metric_level(beats, _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.5}), swing_high, frame_rate_hz, 60, 200) is beats
+
+
 def test_the_opening_chord_settles_a_relative_major_minor_tie():
     # F minor's i–VI–III–VII loop holds the same notes as A-flat major's vi–IV–I–V: both keys explain every
     # chord, the profiles lean to A-flat major on an even spread of those notes, and the opening chord decides

@@ -251,7 +251,8 @@ def onset_lag_sec(y: np.ndarray, sr_hz: int, beat_times_sec: np.ndarray, hop_len
 
 def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np.ndarray, frame_rate_hz: float,
                  min_bpm: float, max_bpm: float, low_env: np.ndarray | None = None, double_min_ratio: float = 0.8,
-                 drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8) -> np.ndarray:
+                 drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8,
+                 high_mid_min_ratio: float = 1.0, backbeat_max_alternation: float = 0.7) -> np.ndarray:
     """The beats at the metric level a listener would tap: doubled, halved or as they are.
 
     The tracker's tempo prior (log-normal around 120 BPM) reads 170 BPM drum patterns at 85 and 60 BPM
@@ -259,12 +260,17 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     - doubled when onsets halfway between beats are as strong as on them (``double_min_ratio``; a backbeat
       snare between the beats) and the high band is percussive (its onset strength at least
       ``drums_min_share`` of the full band's: drums; a chorale's even eighth notes are not) and the doubled
-      tempo stays within ``max_bpm``;
+      tempo stays within ``max_bpm``; or when the high band alone is stronger halfway between the beats
+      than on them (``high_mid_min_ratio``: a swing hi-hat or backbeat on 2 and 4 of a fast song read at
+      half tempo, with the ride or kick on 1 and 3) and the full band's mid-points are at least 0.7 of its beats;
     - halved (keeping the stronger beats) when every other beat is much weaker than its neighbours, in the
       full band and in the high band (``half_max_alternation``: weaker/stronger mean strength; the weak
       ones are off-beats), unless the low band (``low_env``: kick, bass) hits every beat evenly (alternation
       above ``steady_low_alternation``: a four-on-the-floor kick marks them all as beats), and the halved
-      tempo stays at or above ``min_bpm``.
+      tempo stays at or above ``min_bpm``; also halved when the high band (snare) and the low band (kick)
+      are both stronger on the same every-other beat (``backbeat_max_alternation`` in the high band): a
+      backbeat falls between kicks, so a snare that lands with the kick's strong beats is a half-time
+      reading of a slow groove (kick on 1, snare on 3 of a bar at twice the tempo).
     Measured on the GM, held-out GM and chorale corpora (BENCHMARKS.md)."""
     if len(beat_times_sec) < 8:
         return beat_times_sec
@@ -276,16 +282,23 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     on = peaks_at(onset_env, beats[:-1], frame_rate_hz, radius=2)
     mid = peaks_at(onset_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz, radius=2)
     drums = float(high_env.mean()) >= drums_min_share * float(onset_env.mean())
-    if 2 * tempo_bpm <= max_bpm and drums and mid.mean() >= double_min_ratio * on.mean():
+    high_mid = peaks_at(high_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz, radius=2).mean() / max(
+        peaks_at(high_env, beats[:-1], frame_rate_hz, radius=2).mean(), 1e-9)
+    backbeat_between = high_mid >= high_mid_min_ratio and mid.mean() >= 0.7 * on.mean()
+    if 2 * tempo_bpm <= max_bpm and ((drums and mid.mean() >= double_min_ratio * on.mean()) or backbeat_between):
         doubled = np.empty(2 * len(beats) - 1)
         doubled[0::2], doubled[1::2] = beats, (beats[:-1] + beats[1:]) / 2
         return doubled
     if tempo_bpm / 2 >= min_bpm:
-        def alternation(env: np.ndarray) -> float:  # weaker / stronger mean strength of odd vs even beats
+        def alternation(env: np.ndarray) -> tuple[float, int]:  # weaker / stronger mean strength of odd vs even beats; the stronger
             e = peaks_at(env, beats[:-1], frame_rate_hz, radius=2)
-            return float(min(e[0::2].mean(), e[1::2].mean()) / max(e[0::2].mean(), e[1::2].mean(), 1e-9))
+            even, odd = e[0::2].mean(), e[1::2].mean()
+            return float(min(even, odd) / max(even, odd, 1e-9)), int(odd > even)
 
-        steady_low = low_env is not None and alternation(low_env) > steady_low_alternation
-        if max(alternation(onset_env), alternation(high_env)) < half_max_alternation and not steady_low:
+        high_alt, high_strong = alternation(high_env)
+        low_alt, low_strong = alternation(low_env) if low_env is not None else (0.0, -1)
+        steady_low = low_alt > steady_low_alternation
+        half_time = high_alt < backbeat_max_alternation and high_strong == low_strong
+        if (max(alternation(onset_env)[0], high_alt) < half_max_alternation or half_time) and not steady_low:
             return beats[int(on[1::2].mean() > on[0::2].mean())::2]
     return beat_times_sec
