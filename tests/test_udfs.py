@@ -345,3 +345,30 @@ def test_the_opening_chord_settles_a_relative_major_minor_tie():
     b_flat = np.zeros(12)
     b_flat[[10, 0, 2, 3, 5, 7, 9]] = 1.0
     assert mir.key_from_chroma(b_flat, chords=jazz, chord_weight=1.0, first_chord_weight=0.5)["key"] == "Bb major"
+
+
+def test_flatten_tilt_removes_the_chroma_bias_of_a_sloped_spectrum():
+    import librosa
+
+    sr = 22050
+    n = sr * 8
+    # noise falling 6 dB per octave (as drums' spectra fall) and a quiet A minor triad over it
+    spectrum = np.fft.rfft(np.random.default_rng(0).standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1 / sr)
+    spectrum[0], spectrum[1:] = 0, spectrum[1:] / freqs[1:]
+    noise = np.fft.irfft(spectrum, n)
+    noise /= np.abs(noise).max()
+    t = np.arange(n) / sr
+    triad = sum(np.sin(2 * np.pi * librosa.note_to_hz(name) * t) for name in ("A3", "C4", "E4")) / 3
+
+    def chroma_means(y):
+        raw, _, cqt = mir.chroma_features(y.astype(np.float32), sr, 512, with_cqt=True)
+        flat = librosa.feature.chroma_cqt(C=mir.flatten_tilt(cqt), sr=sr, bins_per_octave=mir.CQT_BINS_PER_OCTAVE)
+        return raw.mean(axis=1), flat.mean(axis=1)
+
+    raw, flat = chroma_means(noise)
+    assert raw.max() / raw.min() > 1.5  # folded, the slope piles up at the bottom of each octave (C, C#, D)
+    assert flat.max() / flat.min() < 1.3
+    raw, flat = chroma_means(noise + 0.03 * triad)
+    top3 = lambda m: {mir.PITCH_CLASSES[i] for i in np.argsort(-m)[:3]}  # noqa: E731
+    assert top3(flat) == {"A", "C", "E"} and top3(raw) != {"A", "C", "E"}

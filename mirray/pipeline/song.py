@@ -106,11 +106,15 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 chord_audio = audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
                 chord_chroma, _, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True)
                 chord_chroma, chord_cqt = chord_chroma[:, :chroma.shape[1]], chord_cqt[:, :chroma.shape[1]]
+            first_chroma = chord_chroma  # first-pass chords set the key; flattened, relative-key ties fell both ways (BENCHMARKS.md)
+            if mir_cfg["chord_flatten_tilt"]:  # drums' sloped spectrum folds into a chroma bias towards C
+                chord_cqt = mir.flatten_tilt(chord_cqt)
+                chord_chroma = librosa.feature.chroma_cqt(C=chord_cqt, sr=mir_sr, bins_per_octave=mir.CQT_BINS_PER_OCTAVE)
             # bass (inversions) and treble (sevenths) registers, folded from the same transform
             bass = chords.bass_chroma(chord_cqt) if mir_cfg["chord_inversions"] else None
             treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None
             row["chord_source"] = "mix" if harmonic is None else "stems"
-            first = chords.estimate_chords(chord_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
+            first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(chroma, beat_frames)

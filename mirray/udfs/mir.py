@@ -253,6 +253,28 @@ def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_exc
     return (chroma, round(tuning_bins * 100.0, 2)) + ((cqt,) if with_cqt else ())
 
 
+def flatten_tilt(cqt: np.ndarray) -> np.ndarray:
+    """The CQT magnitude (C1-based, ``CQT_BINS_PER_OCTAVE``) with the song's long-term spectral envelope
+    flattened within each octave, each octave keeping its mean level.
+
+    Folding a sloped spectrum into pitch classes gives a sawtooth: drums and other broadband sound fall
+    with frequency across each octave, so their chroma peaks on C and C♯ (the bottom of every folded
+    octave) whatever the key. Dividing by a one-octave running mean of the song's average log spectrum
+    removes the slope and keeps the peaks notes make on top of it (Essentia's HPCP and Chordino's NNLS
+    chroma whiten the spectrum for the same reason). One envelope per song, not per frame: a frame's own
+    envelope would flatten a held chord's tones too (majmin fell 0.06 with that, BENCHMARKS.md).
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    log_mean = np.log(cqt.mean(axis=1) + 1e-9)
+    envelope = np.exp(uniform_filter1d(log_mean, CQT_BINS_PER_OCTAVE, mode="nearest"))
+    n_octaves = len(envelope) // CQT_BINS_PER_OCTAVE
+    octave_level = np.repeat(envelope[:n_octaves * CQT_BINS_PER_OCTAVE].reshape(n_octaves, -1).mean(axis=1), CQT_BINS_PER_OCTAVE)
+    weights = np.ones(len(envelope))
+    weights[:len(octave_level)] = octave_level / envelope[:len(octave_level)]
+    return cqt * weights[:, None]
+
+
 def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "krumhansl") -> dict:
     """Global key of mono audio from tuning-corrected CQT chroma, plus the tuning offset in cents."""
     chroma, tuning_cents = chroma_features(y, sr_hz, hop_length)
