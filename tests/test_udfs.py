@@ -326,6 +326,11 @@ def test_metric_level_reads_the_backbeat_between_kicks():
     assert len(metric_level(beats, full, swing_high, frame_rate_hz, 60, 200)) == 2 * len(beats) - 1
     # ... not when the mid-points are weak in the whole band (a hi-hat alone is no beat)
     assert metric_level(beats, _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.5}), swing_high, frame_rate_hz, 60, 200) is beats
+    # mid-points stronger than the beats in the whole band (kick and bass on 2 and 4): doubled even without
+    # percussive highs; as strong as 0.95 of them (a chorale's eighths) they are not
+    quiet_high = 0.6 * _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.5})
+    assert len(metric_level(beats, _pulse_env(read_sec, {0.0: 1.0, 0.5: 1.1}), quiet_high, frame_rate_hz, 60, 200)) == 2 * len(beats) - 1
+    assert metric_level(beats, _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.95}), quiet_high, frame_rate_hz, 60, 200) is beats
 
 
 def test_the_opening_chord_settles_a_relative_major_minor_tie():

@@ -252,7 +252,7 @@ def onset_lag_sec(y: np.ndarray, sr_hz: int, beat_times_sec: np.ndarray, hop_len
 def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np.ndarray, frame_rate_hz: float,
                  min_bpm: float, max_bpm: float, low_env: np.ndarray | None = None, double_min_ratio: float = 0.8,
                  drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8,
-                 high_mid_min_ratio: float = 1.0, backbeat_max_alternation: float = 0.7) -> np.ndarray:
+                 high_mid_min_ratio: float = 1.0, backbeat_max_alternation: float = 0.7, any_mid_min_ratio: float = 1.0) -> np.ndarray:
     """The beats at the metric level a listener would tap: doubled, halved or as they are.
 
     The tracker's tempo prior (log-normal around 120 BPM) reads 170 BPM drum patterns at 85 and 60 BPM
@@ -263,6 +263,8 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
       tempo stays within ``max_bpm``; or when the high band alone is stronger halfway between the beats
       than on them (``high_mid_min_ratio``: a swing hi-hat or backbeat on 2 and 4 of a fast song read at
       half tempo, with the ride or kick on 1 and 3) and the full band's mid-points are at least 0.7 of its beats;
+      or when the full band alone is as strong halfway as on the beats (``any_mid_min_ratio``; a chorale's
+      eighth notes stay under it);
     - halved (keeping the stronger beats) when every other beat is much weaker than its neighbours, in the
       full band and in the high band (``half_max_alternation``: weaker/stronger mean strength; the weak
       ones are off-beats), unless the low band (``low_env``: kick, bass) hits every beat evenly (alternation
@@ -285,7 +287,8 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     high_mid = peaks_at(high_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz, radius=2).mean() / max(
         peaks_at(high_env, beats[:-1], frame_rate_hz, radius=2).mean(), 1e-9)
     backbeat_between = high_mid >= high_mid_min_ratio and mid.mean() >= 0.7 * on.mean()
-    if 2 * tempo_bpm <= max_bpm and ((drums and mid.mean() >= double_min_ratio * on.mean()) or backbeat_between):
+    strong_between = mid.mean() >= any_mid_min_ratio * on.mean()
+    if 2 * tempo_bpm <= max_bpm and ((drums and mid.mean() >= double_min_ratio * on.mean()) or backbeat_between or strong_between):
         doubled = np.empty(2 * len(beats) - 1)
         doubled[0::2], doubled[1::2] = beats, (beats[:-1] + beats[1:]) / 2
         return doubled
