@@ -256,7 +256,7 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     """The beats at the metric level a listener would tap: doubled, halved or as they are.
 
     The tracker's tempo prior (log-normal around 120 BPM) reads 170 BPM drum patterns at 85 and 60 BPM
-    grooves with sixteenth hats at 120. Two checks on the tracked grid:
+    grooves with sixteenth hats at 120. Checks on the tracked grid:
     - doubled when onsets halfway between beats are as strong as on them (``double_min_ratio``; a backbeat
       snare between the beats) and the high band is percussive (its onset strength at least
       ``drums_min_share`` of the full band's: drums; a chorale's even eighth notes are not) and the doubled
@@ -282,15 +282,18 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
         return beat_times_sec
     tempo_bpm = 60.0 / period_sec
     on = peaks_at(onset_env, beats[:-1], frame_rate_hz, radius=2)
-    mid = peaks_at(onset_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz, radius=2)
+    mids = (beats[:-1] + beats[1:]) / 2
+
+    def mid_over_beats(env: np.ndarray) -> float:  # mean strength halfway between beats / on them
+        return float(peaks_at(env, mids, frame_rate_hz, radius=2).mean() / max(peaks_at(env, beats[:-1], frame_rate_hz, radius=2).mean(), 1e-9))
+
+    full_mid, high_mid = mid_over_beats(onset_env), mid_over_beats(high_env)
     drums = float(high_env.mean()) >= drums_min_share * float(onset_env.mean())
-    high_mid = peaks_at(high_env, (beats[:-1] + beats[1:]) / 2, frame_rate_hz, radius=2).mean() / max(
-        peaks_at(high_env, beats[:-1], frame_rate_hz, radius=2).mean(), 1e-9)
-    backbeat_between = high_mid >= high_mid_min_ratio and mid.mean() >= 0.7 * on.mean()
-    strong_between = mid.mean() >= any_mid_min_ratio * on.mean()
-    if 2 * tempo_bpm <= max_bpm and ((drums and mid.mean() >= double_min_ratio * on.mean()) or backbeat_between or strong_between):
+    double = ((drums and full_mid >= double_min_ratio) or (high_mid >= high_mid_min_ratio and full_mid >= 0.7)
+              or full_mid >= any_mid_min_ratio)
+    if 2 * tempo_bpm <= max_bpm and double:
         doubled = np.empty(2 * len(beats) - 1)
-        doubled[0::2], doubled[1::2] = beats, (beats[:-1] + beats[1:]) / 2
+        doubled[0::2], doubled[1::2] = beats, mids
         return doubled
     if tempo_bpm / 2 >= min_bpm:
         def alternation(env: np.ndarray) -> tuple[float, int]:  # weaker / stronger mean strength of odd vs even beats; the stronger
