@@ -107,7 +107,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 chord_chroma, _, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True)
                 chord_chroma, chord_cqt = chord_chroma[:, :chroma.shape[1]], chord_cqt[:, :chroma.shape[1]]
             first_chroma = chord_chroma  # first-pass chords set the key; flattened, relative-key ties fell both ways (BENCHMARKS.md)
-            if mir_cfg["chord_flatten_tilt"]:  # drums' sloped spectrum folds into a chroma bias towards C
+            if mir_cfg["chord_flatten_tilt"] and harmonic is None:  # drums' sloped spectrum folds into a bias towards C; stems have none
                 chord_cqt = mir.flatten_tilt(chord_cqt)
                 chord_chroma = librosa.feature.chroma_cqt(C=chord_cqt, sr=mir_sr, bins_per_octave=mir.CQT_BINS_PER_OCTAVE)
             # bass (inversions) and treble (sevenths) registers, folded from the same transform
