@@ -165,7 +165,7 @@ def diatonic_bonus(labels: list[str], key: str | None, bonus: float) -> np.ndarr
 
 def metric_change_prob(span_starts_sec: np.ndarray, beat_times_sec: list[float], downbeat_times_sec: list[float],
                        beats_per_bar: int | None, p_downbeat: float = 0.5, p_half_bar: float = 0.2,
-                       p_other: float = 0.02) -> np.ndarray:
+                       p_other: float = 0.005) -> np.ndarray:
     """Probability that the chord changes where each span starts, by its place in the bar.
 
     Chords change on the downbeat most, on the half bar (4/4, 6/8) often, elsewhere rarely: a bass that
