@@ -109,7 +109,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             first_chroma = chord_chroma  # first-pass chords set the key; flattened, relative-key ties fell both ways (BENCHMARKS.md)
             if mir_cfg["chord_flatten_tilt"] and harmonic is None:  # drums' sloped spectrum folds into a bias towards C; stems have none
                 chord_cqt = mir.flatten_tilt(chord_cqt)
-                chord_chroma = librosa.feature.chroma_cqt(C=chord_cqt, sr=mir_sr, bins_per_octave=mir.CQT_BINS_PER_OCTAVE)
+                chord_chroma = mir.chroma_from_cqt(chord_cqt)
             # bass (inversions) and treble (sevenths) registers, folded from the same transform
             bass = chords.bass_chroma(chord_cqt) if mir_cfg["chord_inversions"] else None
             treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None

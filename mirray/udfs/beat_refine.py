@@ -252,7 +252,8 @@ def onset_lag_sec(y: np.ndarray, sr_hz: int, beat_times_sec: np.ndarray, hop_len
 def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np.ndarray, frame_rate_hz: float,
                  min_bpm: float, max_bpm: float, low_env: np.ndarray | None = None, double_min_ratio: float = 0.8,
                  drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8,
-                 high_mid_min_ratio: float = 1.0, backbeat_max_alternation: float = 0.7, any_mid_min_ratio: float = 1.0) -> np.ndarray:
+                 high_mid_min_ratio: float = 1.0, high_mid_full_min_ratio: float = 0.7, backbeat_max_alternation: float = 0.7,
+                 any_mid_min_ratio: float = 1.0) -> np.ndarray:
     """The beats at the metric level a listener would tap: doubled, halved or as they are.
 
     The tracker's tempo prior (log-normal around 120 BPM) reads 170 BPM drum patterns at 85 and 60 BPM
@@ -262,7 +263,8 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
       ``drums_min_share`` of the full band's: drums; a chorale's even eighth notes are not) and the doubled
       tempo stays within ``max_bpm``; or when the high band alone is stronger halfway between the beats
       than on them (``high_mid_min_ratio``: a swing hi-hat or backbeat on 2 and 4 of a fast song read at
-      half tempo, with the ride or kick on 1 and 3) and the full band's mid-points are at least 0.7 of its beats;
+      half tempo, with the ride or kick on 1 and 3) and the full band's mid-points are at least
+      ``high_mid_full_min_ratio`` of its beats;
       or when the full band alone is as strong halfway as on the beats (``any_mid_min_ratio``; a chorale's
       eighth notes stay under it);
     - halved (keeping the stronger beats) when every other beat is much weaker than its neighbours, in the
@@ -289,7 +291,7 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
 
     full_mid, high_mid = mid_over_beats(onset_env), mid_over_beats(high_env)
     drums = float(high_env.mean()) >= drums_min_share * float(onset_env.mean())
-    double = ((drums and full_mid >= double_min_ratio) or (high_mid >= high_mid_min_ratio and full_mid >= 0.7)
+    double = ((drums and full_mid >= double_min_ratio) or (high_mid >= high_mid_min_ratio and full_mid >= high_mid_full_min_ratio)
               or full_mid >= any_mid_min_ratio)
     if 2 * tempo_bpm <= max_bpm and double:
         doubled = np.empty(2 * len(beats) - 1)

@@ -249,8 +249,14 @@ def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_exc
     tuning_bins = float(librosa.estimate_tuning(y=mid if np.any(mid) else y, sr=sr_hz, bins_per_octave=12))
     cqt = np.abs(librosa.cqt(y, sr=sr_hz, hop_length=hop_length, fmin=librosa.note_to_hz("C1"), n_bins=n_bins,
                              bins_per_octave=CQT_BINS_PER_OCTAVE, tuning=tuning_bins))
-    chroma = librosa.feature.chroma_cqt(C=cqt, sr=sr_hz, bins_per_octave=CQT_BINS_PER_OCTAVE)
-    return (chroma, round(tuning_bins * 100.0, 2)) + ((cqt,) if with_cqt else ())
+    return (chroma_from_cqt(cqt), round(tuning_bins * 100.0, 2)) + ((cqt,) if with_cqt else ())
+
+
+def chroma_from_cqt(cqt: np.ndarray) -> np.ndarray:
+    """12-bin chroma (each frame max-normalised) folded from a C1-based CQT magnitude at ``CQT_BINS_PER_OCTAVE``."""
+    import librosa
+
+    return librosa.feature.chroma_cqt(C=cqt, bins_per_octave=CQT_BINS_PER_OCTAVE)
 
 
 def flatten_tilt(cqt: np.ndarray) -> np.ndarray:
@@ -267,12 +273,9 @@ def flatten_tilt(cqt: np.ndarray) -> np.ndarray:
     from scipy.ndimage import uniform_filter1d
 
     log_mean = np.log(cqt.mean(axis=1) + 1e-9)
-    envelope = np.exp(uniform_filter1d(log_mean, CQT_BINS_PER_OCTAVE, mode="nearest"))
-    n_octaves = len(envelope) // CQT_BINS_PER_OCTAVE
-    octave_level = np.repeat(envelope[:n_octaves * CQT_BINS_PER_OCTAVE].reshape(n_octaves, -1).mean(axis=1), CQT_BINS_PER_OCTAVE)
-    weights = np.ones(len(envelope))
-    weights[:len(octave_level)] = octave_level / envelope[:len(octave_level)]
-    return cqt * weights[:, None]
+    envelope = np.exp(uniform_filter1d(log_mean, CQT_BINS_PER_OCTAVE, mode="nearest")).reshape(-1, CQT_BINS_PER_OCTAVE)
+    weights = envelope.mean(axis=1, keepdims=True) / envelope  # per octave: its mean level over the bin's envelope
+    return cqt * weights.reshape(-1, 1)
 
 
 def estimate_key(y: np.ndarray, sr_hz: int, hop_length: int = 512, profile: str = "krumhansl") -> dict:
