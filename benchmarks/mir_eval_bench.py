@@ -58,12 +58,16 @@ def gm_mp3(spec, path: Path) -> tuple[dict, Path, float]:
     return truth, write_mp3(path, mix, 44100, {"title": path.stem}), mix.shape[0] / 44100
 
 
-def gm_corpus(n: int, folder: Path, seed: int = 2026) -> list[dict]:
-    """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs)."""
+def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0) -> list[dict]:
+    """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs); with
+    ``tempo_drift``, the same songs played without a click (``SongSpec.tempo_drift``)."""
+    import dataclasses
+
     from mirray.corpus.gm_songs import benchmark_specs
 
     songs = []
     for i, spec in enumerate(benchmark_specs(n, seed)):
+        spec = dataclasses.replace(spec, tempo_drift=tempo_drift)
         truth, path, duration_sec = gm_mp3(spec, folder / f"gm{i:03d}.mp3")
         songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
     return songs
@@ -176,11 +180,13 @@ def main() -> None:
     p.add_argument("--corpus", choices=("gm", "synth"), default="gm",
                    help="gm: General MIDI instruments via fluidsynth (needs fluidsynth + a GM soundfont); synth: numpy synthesis")
     p.add_argument("--seed", type=int, default=2026, help="gm corpus: 2026 is the benchmark set, another seed a held-out set of new songs")
+    p.add_argument("--tempo-drift", type=float, default=0.0,
+                   help="gm corpus: the tempo wanders with this std (0.03 = ±3 %%), as a band without a click plays")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     args = p.parse_args()
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-bench-"))
-    songs = gm_corpus(args.songs, folder, args.seed) if args.corpus == "gm" else corpus(args.songs, args.song_sec, folder)
+    songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift) if args.corpus == "gm" else corpus(args.songs, args.song_sec, folder)
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
     results = {"mirray": [], "essentia": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}

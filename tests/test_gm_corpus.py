@@ -31,6 +31,24 @@ def test_truth_is_consistent_and_spelled_for_mir_eval():
     assert _chord_pitches("iv", "C")[1] == "F:min"
 
 
+def test_tempo_drift_moves_notes_and_truth_together():
+    spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="with_solo", seed=4)
+    steady, _ = compose(spec)
+    parts, truth = compose(SongSpec(**{**spec.__dict__, "tempo_drift": 0.03}))
+    periods = np.diff(truth["beat_times_sec"])
+    assert 0.015 < np.std(np.log(periods)) < 0.045  # it wanders, by about the std asked for
+    assert truth["tempo_bpm"] == pytest.approx(60.0 / np.median(periods))
+    # the same notes, each moved onto the warped grid: a kick written on a beat still sits on that beat
+    assert [n.pitch for n in parts["drums"].notes] == [n.pitch for n in steady["drums"].notes]
+    beats = np.array(truth["beat_times_sec"])
+    grid = np.sort(np.concatenate([beats, (beats[1:] + beats[:-1]) / 2]))  # rock's kick also plays the "and" of 3
+    kicks = np.array([n.start for n in parts["drums"].notes if n.pitch == 36])
+    gap = np.min(np.abs(kicks[:, None] - grid[None, :]), axis=1)
+    assert np.percentile(gap, 95) < 0.02, np.percentile(gap, 95)  # the humanising jitter (6 ms std), not the drift
+    starts, ends = np.array([c[0] for c in truth["chords"]]), np.array([c[1] for c in truth["chords"]])
+    assert np.allclose(starts[1:], ends[:-1]) and set(truth["downbeat_times_sec"]) <= set(truth["beat_times_sec"])
+
+
 def test_benchmark_set_covers_keys_meters_styles():
     specs = benchmark_specs(32)
     assert len({(s.tonic, s.mode) for s in specs}) == 24

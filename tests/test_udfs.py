@@ -197,6 +197,35 @@ def test_grid_on_swung_off_beats_moves_back(swing, expect_move):
     assert swung_off_beat_fix(true_beats, env, frame_rate_hz) is true_beats
 
 
+def _drifting_beats(n: int = 220, period_sec: float = 0.54, drift: float = 0.03, frame_sec: float = 512 / 22050) -> np.ndarray:
+    """Beats of a band without a click: the tempo wanders ±``drift`` over ~20 s; times on a tracker's frame grid."""
+    rate = 1 + drift * np.sin(np.arange(n) * period_sec * 2 * np.pi / 20.0)
+    return np.round((1.0 + np.concatenate([[0.0], np.cumsum(rate[:-1] * period_sec)])) / frame_sec) * frame_sec
+
+
+def test_drift_repair_puts_off_beat_runs_back_in_a_drifting_song():
+    from mirray.udfs.beat_refine import drift_repair, grid_repair
+
+    truth = _drifting_beats()
+    half = np.diff(truth, append=truth[-1] + 0.54) / 2
+    tracked = truth.copy()
+    tracked[:14] += half[:14]  # a drum-less intro tracked on the off-beat stabs,
+    tracked[14:17] += half[14:17] * np.array([0.66, 0.33, 0.1])  # sliding back onto the beat over three beats
+    tracked[120:150] += half[120:150]  # and a bridge half a beat off
+    assert grid_repair(tracked, 0.54) is tracked  # the strict grid test declines: the tempo wanders
+    fixed = drift_repair(tracked)
+    err = np.array([np.min(np.abs(truth - x)) for x in fixed]) / 0.54
+    assert len(fixed) == len(truth) and err.max() < 0.1, (len(fixed), err.max())
+
+
+def test_drift_repair_leaves_a_wandering_grid_alone():
+    from mirray.udfs.beat_refine import drift_repair
+
+    for drift in (0.0, 0.03, 0.06):
+        beats = _drifting_beats(drift=drift)
+        assert np.array_equal(drift_repair(beats), beats)
+
+
 @pytest.mark.parametrize("swing,soft", [(1.0, 0.3), (1.5, 0.3), (2.0, 0.2)])
 def test_swing_ratio_from_the_phase_profile(swing, soft):
     """A soft ride (0.2-0.3 of the beat's attack) is enough; with nothing between the beats there is no ratio."""

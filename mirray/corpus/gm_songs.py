@@ -85,6 +85,7 @@ class SongSpec:
     programs: tuple = ()         # ((part, GM program), …): fixed instruments instead of random ones
     vocals: bool = True          # False: the melody is an instrument (into "other"), no vocal stem
     genre: str | None = None     # label of a genre-styled song (gm_genres); not used when composing
+    tempo_drift: float = 0.0     # std of a slow tempo wander (0.03: ±3 %), a band playing without a click; 0: steady
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
@@ -210,7 +211,34 @@ def compose(spec: SongSpec):
         "soundfont": Path(spec.soundfont).name,
         "end_sec": end_sec,
     }
+    if spec.tempo_drift:
+        _drift(insts, truth, spec.tempo_drift, beat_sec, np.random.default_rng(spec.seed + 7))
     return insts, truth
+
+
+def _drift(insts: dict, truth: dict, drift: float, beat_sec: float, rng, wander_sec: float = 4.0) -> None:
+    """Move every note and truth time (in place) by one smooth time warp: the tempo wanders around its
+    nominal value as a log-normal factor with std ``drift``, correlated over ``wander_sec`` (a band
+    pushing a chorus, settling in a verse). The notes stay the same; only when they sound moves, so
+    the truth is still exact. ``tempo_bpm`` becomes the median of the warped beat periods."""
+    from scipy.ndimage import gaussian_filter1d
+
+    n_knots = int(truth["end_sec"] / beat_sec) + 64
+    wander = gaussian_filter1d(rng.normal(size=n_knots), wander_sec / beat_sec, mode="wrap")
+    rate = np.exp(drift * wander / wander.std())  # seconds played per second written
+    written = np.arange(n_knots + 1) * beat_sec
+    played = np.concatenate([[0.0], np.cumsum(rate * beat_sec)])
+    warp = lambda t: np.interp(t, written, played)  # noqa: E731
+    for inst in insts.values():
+        for n in inst.notes:
+            n.start, n.end = float(warp(n.start)), float(warp(n.end))
+    for field in ("beat_times_sec", "downbeat_times_sec"):
+        truth[field] = warp(np.asarray(truth[field])).tolist()
+    truth["chords"] = [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["chords"]]
+    truth["sections"] = [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["sections"]]
+    truth["end_sec"] = float(warp(truth["end_sec"]))
+    truth["tempo_bpm"] = float(60.0 / np.median(np.diff(truth["beat_times_sec"])))
+    truth["tempo_drift"] = drift
 
 
 def _scale(tonic_pc: int, mode: str) -> list[int]:
