@@ -218,6 +218,23 @@ def test_drift_repair_puts_off_beat_runs_back_in_a_drifting_song():
     assert len(fixed) == len(truth) and err.max() < 0.1, (len(fixed), err.max())
 
 
+def test_drift_repair_takes_the_phase_of_the_kick_not_of_most_beats():
+    from mirray.udfs.beat_refine import drift_repair
+
+    frame_rate_hz = 22050 / 512
+    truth = _drifting_beats()
+    half = np.diff(truth, append=truth[-1] + 0.54) / 2
+    tracked = truth.copy()
+    tracked[60:] += half[60:]  # on the off-beat hats for most of the song, from beat 60 on
+    low_env = np.full(int((truth[-1] + 2) * frame_rate_hz), 0.1)
+    for i, t in enumerate(truth):  # kicks on the beat in the first 60 beats (tracked right), then a quiet bass
+        low_env[int(round(t * frame_rate_hz))] = 1.0 if i < 60 else 0.3
+    fixed = drift_repair(tracked, low_env, frame_rate_hz)
+    err = np.array([np.min(np.abs(truth - x)) for x in fixed]) / 0.54
+    assert np.percentile(err, 95) < 0.1, np.percentile(err, 95)
+    assert np.mean(np.array([np.min(np.abs(truth - x)) for x in drift_repair(tracked)]) / 0.54 > 0.3) > 0.2  # majority: wrong
+
+
 def test_drift_repair_leaves_a_wandering_grid_alone():
     from mirray.udfs.beat_refine import drift_repair
 

@@ -241,19 +241,25 @@ def _phase_jumps(t: np.ndarray, local_period: np.ndarray, side: int, zone: int, 
     return sorted(out)
 
 
-def drift_repair(beat_times_sec: np.ndarray, side: int = 6, zone: int = 4, min_jump: float = 0.3,
-                 max_wander: float = 0.04) -> np.ndarray:
+def drift_repair(beat_times_sec: np.ndarray, low_env: np.ndarray | None = None, frame_rate_hz: float | None = None,
+                 side: int = 6, zone: int = 4, min_jump: float = 0.3, max_wander: float = 0.04, min_ratio: float = 1.2,
+                 max_support: float = 0.8) -> np.ndarray:
     """Put runs of beats that slipped onto the off-beats back on the beat, in songs whose tempo drifts.
 
     ``grid_repair`` needs one strict grid; a band without a click wanders a few per cent and fails its
     spread test, so a drum-less intro or bridge of off-beat stabs stayed half a beat off (GM songs with
     3 % tempo drift, BENCHMARKS.md). A slip shows as a jump of about half a period between the grids of
     the beats either side (``_phase_jumps``). Jumps split the song into runs that alternate between two
-    phases; the phase most beats share is the beat. Runs on the other one keep the tracker's timing (it
-    follows the drift) moved by the measured jump; beats inside a jump's zone are spaced evenly between
-    the runs either side. Songs whose beat period wanders more than ``max_wander`` (std of its log, over
-    9-beat medians) are left alone: there each side's grid, carried into the zone, misses by a third of a
-    beat (GM songs with 6 % drift: false slips, beat F 0.962 → 0.934 without this test)."""
+    phases. The beat is the phase whose beats carry more of the low band (``low_env``, kick and bass:
+    ``min_ratio`` × the other's, else nothing moves) — not the phase most beats share: in electronic music
+    the tracker can sit on the off-beat hats for most of a song. Without ``low_env``, the majority's.
+    Only runs whose beats carry at most ``max_support`` of the beat phase's low band move: a tracker
+    slips where kick and bass are missing (GM: moved runs 0.1–0.7, one 1.6); on real recordings runs as
+    loud down there (0.9–1.2) had Essentia's beats on them too. Moved runs keep the tracker's timing (it follows the drift) moved by the measured jump;
+    beats inside a jump's zone are spaced evenly between the runs either side. Songs whose beat period
+    wanders more than ``max_wander`` (std of its log, over 9-beat medians) are left alone: there each
+    side's grid, carried into the zone, misses by a third of a beat (GM songs with 6 % drift: false
+    slips, beat F 0.962 → 0.934 without this test)."""
     t = np.asarray(beat_times_sec, dtype=np.float64)
     if len(t) < 4 * side:
         return t
@@ -269,19 +275,35 @@ def drift_repair(beat_times_sec: np.ndarray, side: int = 6, zone: int = 4, min_j
     ends = [a for a, _, _ in jumps] + [len(t)]
     phase = np.concatenate([[0.0], np.cumsum([j for _, _, j in jumps])])
     state = np.round(2 * phase).astype(int) % 2  # 0 or 1: which of the two phases each run is on
-    beats_in = [e - b for b, e in zip(bounds, ends)]
-    on = int(sum(n for n, s in zip(beats_in, state) if s == 1) > sum(n for n, s in zip(beats_in, state) if s == 0))
+    runs = list(zip(bounds, ends))
+    if low_env is None or frame_rate_hz is None:  # the majority's phase is the beat
+        counts = [sum(e - b for (b, e), s in zip(runs, state) if s == on) for on in (0, 1)]
+        return _realign(t, local_period, jumps, bounds, ends, state != int(np.argmax(counts)))
+    whole = [_realign(t, local_period, jumps, bounds, ends, state != on) for on in (0, 1)]  # either phase as the beat
+    low = [strength_at(low_env, a, frame_rate_hz) for a in whole]
+    on = int(np.argmax(low))
+    if low[on] < min_ratio * low[1 - on]:
+        return t
+    # a run whose beats carry the kick and bass like the beat's runs was tracked on its own evidence, not slipped
+    ref = strength_at(low_env, np.concatenate([t[b:e] for (b, e), s in zip(runs, state) if s == on]), frame_rate_hz)
+    move = np.array([s != on and strength_at(low_env, t[b:e], frame_rate_hz) <= max_support * ref for (b, e), s in zip(runs, state)])
+    return _realign(t, local_period, jumps, bounds, ends, move) if move.any() else t
+
+
+def _realign(t: np.ndarray, local_period: np.ndarray, jumps: list, bounds: list, ends: list, move: np.ndarray) -> np.ndarray:
+    """``drift_repair``'s beats with the runs flagged in ``move`` shifted by the jumps at their edges."""
     fixed = t.copy()
     for r, (b, e) in enumerate(zip(bounds, ends)):
-        if state[r] != on:  # shift towards the neighbouring on-runs' phase, by the jumps measured at its edges
-            shifts = [-jumps[r - 1][2]] if r > 0 else []
-            shifts += [jumps[r][2]] if r < len(jumps) else []
+        if move[r]:
+            shifts = ([-jumps[r - 1][2]] if r > 0 else []) + ([jumps[r][2]] if r < len(jumps) else [])
             shift = np.angle(np.exp(2j * np.pi * np.array(shifts)).mean()) / (2 * np.pi)  # ±0.5 are one shift
             fixed[b:e] = t[b:e] + shift * local_period[min(b, len(local_period) - 1)]
     out = []
     for r, (b, e) in enumerate(zip(bounds, ends)):
         out.extend(fixed[b:e])
-        if r < len(jumps):  # the zone: evenly spaced between this run's last beat and the next run's first
+        if r < len(jumps) and not (move[r] or move[r + 1]):
+            out.extend(t[e:jumps[r][1]])
+        elif r < len(jumps):  # the zone: evenly spaced between this run's last beat and the next run's first
             a0, a1 = fixed[e - 1], fixed[jumps[r][1]]
             steps = max(1, int(round((a1 - a0) / local_period[e - 1])))
             out.extend(a0 + (a1 - a0) * np.arange(1, steps) / steps)

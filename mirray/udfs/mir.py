@@ -78,7 +78,7 @@ def tempo_and_beats(
         beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
     beat_times_sec = beat_refine.swung_off_beat_fix(beat_times_sec, onset_env, sr_hz / hop_length)
     beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_fine)
-    beat_times_sec = beat_refine.drift_repair(beat_times_sec)  # the same, for songs whose tempo wanders
+    beat_times_sec = beat_refine.drift_repair(beat_times_sec, low_env, sr_hz / hop_length)  # the same, for songs whose tempo wanders
     # beats and onsets come from the same coarse envelope, so they share its lag
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
