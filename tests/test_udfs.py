@@ -204,7 +204,7 @@ def _drifting_beats(n: int = 220, period_sec: float = 0.54, drift: float = 0.03,
 
 
 def test_drift_repair_puts_off_beat_runs_back_in_a_drifting_song():
-    from mirray.udfs.beat_refine import drift_repair, grid_repair
+    from mirray.udfs.beat_grid import drift_repair, grid_repair
 
     truth = _drifting_beats()
     half = np.diff(truth, append=truth[-1] + 0.54) / 2
@@ -219,7 +219,7 @@ def test_drift_repair_puts_off_beat_runs_back_in_a_drifting_song():
 
 
 def test_drift_repair_takes_the_phase_of_the_kick_not_of_most_beats():
-    from mirray.udfs.beat_refine import drift_repair
+    from mirray.udfs.beat_grid import drift_repair
 
     frame_rate_hz = 22050 / 512
     truth = _drifting_beats()
@@ -236,7 +236,7 @@ def test_drift_repair_takes_the_phase_of_the_kick_not_of_most_beats():
 
 
 def test_drift_repair_leaves_a_wandering_grid_alone():
-    from mirray.udfs.beat_refine import drift_repair
+    from mirray.udfs.beat_grid import drift_repair
 
     for drift in (0.0, 0.03, 0.06):
         beats = _drifting_beats(drift=drift)

@@ -57,7 +57,7 @@ def tempo_and_beats(
     onto the attacks (``beat_refine``)."""
     import librosa
 
-    from mirray.udfs import beat_refine
+    from mirray.udfs import beat_grid, beat_refine
 
     if onset_env is None:
         onset_env = librosa.onset.onset_strength(y=y, sr=sr_hz, hop_length=hop_length)
@@ -77,8 +77,8 @@ def tempo_and_beats(
     if low_env is not None:
         beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
     beat_times_sec = beat_refine.swung_off_beat_fix(beat_times_sec, onset_env, sr_hz / hop_length)
-    beat_times_sec = beat_refine.grid_repair(beat_times_sec, 60.0 / tempo_fine)
-    beat_times_sec = beat_refine.drift_repair(beat_times_sec, low_env, sr_hz / hop_length)  # the same, for songs whose tempo wanders
+    beat_times_sec = beat_grid.grid_repair(beat_times_sec, 60.0 / tempo_fine)
+    beat_times_sec = beat_grid.drift_repair(beat_times_sec, low_env, sr_hz / hop_length)  # the same, for songs whose tempo wanders
     # beats and onsets come from the same coarse envelope, so they share its lag
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
