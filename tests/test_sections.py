@@ -118,3 +118,19 @@ def test_a_moved_boundary_never_passes_its_neighbour():
     moved = sections.refine_sections(found, beats, beats[::BPB], rng.random((12, n)), rng.random((3, n)), rms, BPB, radius_bars=2)
     starts = [s["start_sec"] for s in moved]
     assert starts == sorted(set(starts)) and 12.0 in starts
+
+
+def test_a_near_tie_a_bar_off_the_phrase_grid_goes_to_the_grid():
+    beats = np.arange(160) * 0.5  # 40 bars of 4/4 at 120 BPM
+    downbeats = beats[::4]
+
+    def song(transition: float) -> np.ndarray:  # sections at bars 8, 16, 24 and 32; bar 31 leads into the last
+        level = [0.0] * 8 + [1.0] * 8 + [0.0] * 8 + [1.0] * 7 + [transition] + [2.0] * 8
+        return np.array([[lv for lv in level for _ in range(4)], [float(b >= 16) * lv for b, lv in enumerate(level) for _ in range(4)]])
+
+    guesses = [17.0, 31.0, 48.0, 63.0]  # the novelty's peaks, a bar or so off
+    # bar 31 halfway between the parts: as much change entering it as leaving it; the grid of bars 8, 16, 24 decides
+    assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.5), 4, phrase_bars=0)] == [8, 16, 24, 31]
+    assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.5), 4)] == [8, 16, 24, 32]
+    # a clear change at bar 31 stays there: the grid only settles near-ties
+    assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.8), 4)] == [8, 16, 24, 31]

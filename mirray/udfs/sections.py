@@ -144,7 +144,7 @@ def mark_instrumental(labels: list[str], vocal_levels: list[float], min_ratio: f
 
 def refine_boundaries(boundaries_sec: list[float], beat_times_sec: np.ndarray, downbeat_times_sec: np.ndarray,
                       features: np.ndarray, beats_per_bar: int, scales_bars: tuple[int, ...] = (1, 2, 4),
-                      radius_bars: int = 2) -> list[float]:
+                      radius_bars: int = 2, phrase_bars: int = 4, phrase_bonus: float = 0.5) -> list[float]:
     """Move each boundary to the downbeat within ``radius_bars`` bars where the music changes most: the
     distance between the mean per-beat ``features`` (dims, n_beats; unsmoothed) of the ``w`` bars after
     and before, for each ``w`` in ``scales_bars``, each scale divided by its median over all downbeats,
@@ -153,6 +153,13 @@ def refine_boundaries(boundaries_sec: list[float], beat_times_sec: np.ndarray, d
     The novelty that finds boundaries is smoothed over bars and its kernel spans four, so its peaks land
     a bar or two off where a section's first bars resemble the last ones before it; the change at 1, 2
     and 4 bars, unsmoothed, puts them on the bar where the texture or harmony turns.
+
+    Sections run in whole phrases (4 and 8 bars in pop), so their starts share a grid: when most boundaries
+    land on one bar of every ``phrase_bars`` (a unique majority of at least two), downbeats on that grid
+    gain ``phrase_bonus`` (about a sixth of a typical change score) and the boundaries are placed again —
+    a near-tie a bar off the grid goes to the grid. Measured on 8 GM sets: hit rate at 0.5 s +0.02 to
+    +0.05 on every set, at 3 s −0.009 to +0.016 (mean +0.002), pairwise F up on every set; a bonus of 1.0
+    moved more boundaries wrongly (3 s: mean −0.006). A two-bar intro sets its own grid phase.
     """
     beats = np.asarray(beat_times_sec, dtype=float)
     n = features.shape[1]
@@ -169,11 +176,24 @@ def refine_boundaries(boundaries_sec: list[float], beat_times_sec: np.ndarray, d
         c = np.linalg.norm(after - before, axis=0)
         change += c / max(float(np.median(c)), 1e-9)
     radius_sec = radius_bars * beats_per_bar * float(np.median(np.diff(beats))) + 0.05
-    out: list[float] = []
-    for i, t in enumerate(boundaries_sec):
-        lo, hi = out[-1] if out else 0.0, boundaries_sec[i + 1] if i + 1 < len(boundaries_sec) else beats[-1]
-        near = np.flatnonzero((np.abs(beats[cands] - t) <= radius_sec) & (beats[cands] > lo) & (beats[cands] < hi))
-        out.append(float(beats[cands[near[np.argmax(change[near])]]]) if len(near) else t)
+
+    def place(score: np.ndarray) -> tuple[list[float], list[int]]:
+        out: list[float] = []
+        bars: list[int] = []
+        for i, t in enumerate(boundaries_sec):
+            lo, hi = out[-1] if out else 0.0, boundaries_sec[i + 1] if i + 1 < len(boundaries_sec) else beats[-1]
+            near = np.flatnonzero((np.abs(beats[cands] - t) <= radius_sec) & (beats[cands] > lo) & (beats[cands] < hi))
+            out.append(float(beats[cands[near[np.argmax(score[near])]]]) if len(near) else t)
+            bars.append(int(near[np.argmax(score[near])]) if len(near) else -1)
+        return out, bars
+
+    out, bars = place(change)
+    placed = [b for b in bars if b >= 0]
+    if phrase_bars and len(placed) >= 3:  # sections start on a common phrase grid: 4-bar units in pop
+        votes = np.bincount([b % phrase_bars for b in placed], minlength=phrase_bars)
+        if votes.max() >= 2 and (votes == votes.max()).sum() == 1:
+            on_grid = np.arange(len(cands)) % phrase_bars == int(np.argmax(votes))
+            out, _ = place(change + phrase_bonus * on_grid)
     return out
 
 
@@ -231,7 +251,8 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
 
 
 def refine_sections(sections: list[dict], beat_times_sec: list[float], downbeat_times_sec: list[float], beat_chroma: np.ndarray,
-                    beat_timbre: np.ndarray, beat_rms: np.ndarray, beats_per_bar: int | None, radius_bars: int = 2) -> list[dict]:
+                    beat_timbre: np.ndarray, beat_rms: np.ndarray, beats_per_bar: int | None, radius_bars: int = 2,
+                    phrase_bars: int = 4, phrase_bonus: float = 0.5) -> list[dict]:
     """``estimate_sections``'s sections with each boundary moved to the right bar (``refine_boundaries``, within
     ``radius_bars``); labels unchanged. Relabelling the moved segments lost label share (GM corpus 0.806 →
     0.774): ``_labels`` already compares segments a few bars either way, and the novelty's segments are
@@ -240,7 +261,7 @@ def refine_sections(sections: list[dict], beat_times_sec: list[float], downbeat_
         return [dict(s) for s in sections]
     starts = refine_boundaries([s["start_sec"] for s in sections[1:]], np.asarray(beat_times_sec, dtype=float),
                                np.asarray(downbeat_times_sec, dtype=float), _beat_features(beat_chroma, beat_timbre, beat_rms),
-                               beats_per_bar or 4, radius_bars=radius_bars)
+                               beats_per_bar or 4, radius_bars=radius_bars, phrase_bars=phrase_bars, phrase_bonus=phrase_bonus)
     edges = [sections[0]["start_sec"], *starts, sections[-1]["end_sec"]]
     return [dict(s, start_sec=float(a), end_sec=float(b)) for s, a, b in zip(sections, edges[:-1], edges[1:])]
 
