@@ -16,7 +16,7 @@ def test_metric_change_prob_by_place_in_the_bar():
     assert p[2] == 0.02 and p[4] == 0.02 and p[6] == 0.02
     waltz = chords.metric_change_prob(beats, beats.tolist(), beats[::3].tolist(), 3)
     assert waltz[0] == waltz[3] == 0.5 and waltz[1] == waltz[2] == 0.005  # no half bar in 3/4 (default p_other)
-    assert np.all(chords.metric_change_prob(beats, beats.tolist(), [], None) == 0.1)  # no meter: the default half-bar chance
+    assert np.all(chords.metric_change_prob(beats, beats.tolist(), [], None) == 0.05)  # no meter: the default half-bar chance
     # spans on a half-beat grid (chorales: chords on every beat, some on the eighths): the eighths are "other"
     halves = np.sort(np.concatenate([beats, beats[:-1] + 0.25]))
     ph = chords.metric_change_prob(halves, beats.tolist(), downbeats.tolist(), 4, p_downbeat=0.5, p_half_bar=0.2, p_other=0.02)

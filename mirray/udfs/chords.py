@@ -164,7 +164,7 @@ def diatonic_bonus(labels: list[str], key: str | None, bonus: float) -> np.ndarr
 
 
 def metric_change_prob(span_starts_sec: np.ndarray, beat_times_sec: list[float], downbeat_times_sec: list[float],
-                       beats_per_bar: int | None, p_downbeat: float = 0.5, p_half_bar: float = 0.1,
+                       beats_per_bar: int | None, p_downbeat: float = 0.5, p_half_bar: float = 0.05,
                        p_other: float = 0.005) -> np.ndarray:
     """Probability that the chord changes where each span starts, by its place in the bar.
 
