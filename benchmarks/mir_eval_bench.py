@@ -49,18 +49,31 @@ def corpus(n: int, song_sec: float, folder: Path) -> list[dict]:
     return songs
 
 
-def gm_mp3(spec, path: Path) -> tuple[dict, Path, float]:
-    """Render a mirray.corpus.gm_songs spec to an MP3 at ``path``: (truth, path, duration in s)."""
+def gm_mp3(spec, path: Path, detune_cents: float = 0.0) -> tuple[dict, Path, float]:
+    """Render a mirray.corpus.gm_songs spec to an MP3 at ``path``: (truth, path, duration in s). With
+    ``detune_cents``, played that much sharp (flat if negative) and as much faster, like a tape or
+    turntable off speed: every pitch moves off A440, the chord and key names stay (under 50 cents)."""
     from mirray.corpus.gm_songs import render
 
     stems, truth = render(spec)
     mix = sum(stems.values())
+    if detune_cents:
+        import soxr
+
+        speed = 2.0 ** (detune_cents / 1200.0)
+        mix = soxr.resample(mix, 44100, 44100 / speed)  # read back at 44.1 kHz: pitch and tempo × speed
+        truth = {**truth, "tempo_bpm": truth["tempo_bpm"] * speed, "end_sec": truth["end_sec"] / speed,
+                 "beat_times_sec": [t / speed for t in truth["beat_times_sec"]],
+                 "downbeat_times_sec": [t / speed for t in truth["downbeat_times_sec"]],
+                 "chords": [(a / speed, b / speed, lab) for a, b, lab in truth["chords"]],
+                 "sections": [(a / speed, b / speed, lab) for a, b, lab in truth["sections"]]}
     return truth, write_mp3(path, mix, 44100, {"title": path.stem}), mix.shape[0] / 44100
 
 
-def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0) -> list[dict]:
+def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, detune_cents: float = 0.0) -> list[dict]:
     """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs); with
-    ``tempo_drift``, the same songs played without a click (``SongSpec.tempo_drift``)."""
+    ``tempo_drift``, the same songs played without a click (``SongSpec.tempo_drift``); with
+    ``detune_cents``, played off A440 (``gm_mp3``)."""
     import dataclasses
 
     from mirray.corpus.gm_songs import benchmark_specs
@@ -68,7 +81,7 @@ def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0) 
     songs = []
     for i, spec in enumerate(benchmark_specs(n, seed)):
         spec = dataclasses.replace(spec, tempo_drift=tempo_drift)
-        truth, path, duration_sec = gm_mp3(spec, folder / f"gm{i:03d}.mp3")
+        truth, path, duration_sec = gm_mp3(spec, folder / f"gm{i:03d}.mp3", detune_cents)
         songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
     return songs
 
@@ -182,11 +195,13 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=2026, help="gm corpus: 2026 is the benchmark set, another seed a held-out set of new songs")
     p.add_argument("--tempo-drift", type=float, default=0.0,
                    help="gm corpus: the tempo wanders with this std (0.03 = ±3 %%), as a band without a click plays")
+    p.add_argument("--detune-cents", type=float, default=0.0,
+                   help="gm corpus: play the songs this many cents sharp (and as much faster), as off-speed tape or vinyl")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     args = p.parse_args()
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-bench-"))
-    songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift) if args.corpus == "gm" else corpus(args.songs, args.song_sec, folder)
+    songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents) if args.corpus == "gm" else corpus(args.songs, args.song_sec, folder)
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
     results = {"mirray": [], "essentia": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
