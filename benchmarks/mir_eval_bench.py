@@ -53,7 +53,7 @@ def gm_mp3(spec, path: Path, detune_cents: float = 0.0) -> tuple[dict, Path, flo
     """Render a mirray.corpus.gm_songs spec to an MP3 at ``path``: (truth, path, duration in s). With
     ``detune_cents``, played that much sharp (flat if negative) and as much faster, like a tape or
     turntable off speed: every pitch moves off A440, the chord and key names stay (under 50 cents)."""
-    from mirray.corpus.gm_songs import render
+    from mirray.corpus.gm_songs import render, retime_truth
 
     stems, truth = render(spec)
     mix = sum(stems.values())
@@ -62,11 +62,7 @@ def gm_mp3(spec, path: Path, detune_cents: float = 0.0) -> tuple[dict, Path, flo
 
         speed = 2.0 ** (detune_cents / 1200.0)
         mix = soxr.resample(mix, 44100, 44100 / speed)  # read back at 44.1 kHz: pitch and tempo × speed
-        truth = {**truth, "tempo_bpm": truth["tempo_bpm"] * speed, "end_sec": truth["end_sec"] / speed,
-                 "beat_times_sec": [t / speed for t in truth["beat_times_sec"]],
-                 "downbeat_times_sec": [t / speed for t in truth["downbeat_times_sec"]],
-                 "chords": [(a / speed, b / speed, lab) for a, b, lab in truth["chords"]],
-                 "sections": [(a / speed, b / speed, lab) for a, b, lab in truth["sections"]]}
+        truth = retime_truth(truth, lambda t: t / speed)
     return truth, write_mp3(path, mix, 44100, {"title": path.stem}), mix.shape[0] / 44100
 
 

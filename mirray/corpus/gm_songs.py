@@ -220,7 +220,7 @@ def _drift(insts: dict, truth: dict, drift: float, beat_sec: float, rng, wander_
     """Move every note and truth time (in place) by one smooth time warp: the tempo wanders around its
     nominal value as a log-normal factor with std ``drift``, correlated over ``wander_sec`` (a band
     pushing a chorus, settling in a verse). The notes stay the same; only when they sound moves, so
-    the truth is still exact. ``tempo_bpm`` becomes the median of the warped beat periods."""
+    the truth is still exact (``retime_truth``)."""
     from scipy.ndimage import gaussian_filter1d
 
     n_knots = int(truth["end_sec"] / beat_sec) + 64
@@ -232,13 +232,18 @@ def _drift(insts: dict, truth: dict, drift: float, beat_sec: float, rng, wander_
     for inst in insts.values():
         for n in inst.notes:
             n.start, n.end = float(warp(n.start)), float(warp(n.end))
-    for field in ("beat_times_sec", "downbeat_times_sec"):
-        truth[field] = warp(np.asarray(truth[field])).tolist()
-    truth["chords"] = [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["chords"]]
-    truth["sections"] = [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["sections"]]
-    truth["end_sec"] = float(warp(truth["end_sec"]))
-    truth["tempo_bpm"] = float(60.0 / np.median(np.diff(truth["beat_times_sec"])))
-    truth["tempo_drift"] = drift
+    truth.update(retime_truth(truth, warp), tempo_drift=drift)
+
+
+def retime_truth(truth: dict, warp) -> dict:
+    """``truth`` with every time passed through ``warp`` (seconds → seconds, increasing, vectorised): beats,
+    downbeats, chord and section bounds, the end; ``tempo_bpm`` from the median of the new beat periods."""
+    beats = warp(np.asarray(truth["beat_times_sec"], dtype=np.float64))
+    return {**truth, "beat_times_sec": beats.tolist(),
+            "downbeat_times_sec": warp(np.asarray(truth["downbeat_times_sec"], dtype=np.float64)).tolist(),
+            "chords": [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["chords"]],
+            "sections": [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["sections"]],
+            "end_sec": float(warp(truth["end_sec"])), "tempo_bpm": float(60.0 / np.median(np.diff(beats)))}
 
 
 def _scale(tonic_pc: int, mode: str) -> list[int]:

@@ -202,7 +202,7 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
 
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
-              refine_bars: int, phrase_bars: int = 4, phrase_bonus: float = 0.5) -> list[dict]:
+              refine_bars: int, phrase_bars: int, phrase_bonus: float) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT);
     ``vocal_envelope``: see ``mir_stage``."""
     import librosa

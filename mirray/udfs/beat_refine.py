@@ -237,7 +237,6 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     if period_sec <= 0:
         return beat_times_sec
     tempo_bpm = 60.0 / period_sec
-    on = peaks_at(onset_env, beats[:-1], frame_rate_hz, radius=2)
     mids = (beats[:-1] + beats[1:]) / 2
 
     def mid_over_beats(env: np.ndarray) -> float:  # mean strength halfway between beats / on them
@@ -261,6 +260,7 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
         low_alt, low_strong = alternation(low_env) if low_env is not None else (0.0, -1)
         steady_low = low_alt > steady_low_alternation
         half_time = high_alt < backbeat_max_alternation and high_strong == low_strong
-        if (max(alternation(onset_env)[0], high_alt) < half_max_alternation or half_time) and not steady_low:
-            return beats[int(on[1::2].mean() > on[0::2].mean())::2]
+        full_alt, full_strong = alternation(onset_env)
+        if (max(full_alt, high_alt) < half_max_alternation or half_time) and not steady_low:
+            return beats[full_strong::2]
     return beat_times_sec
