@@ -66,7 +66,10 @@ def test_benchmark_set_covers_keys_meters_styles():
     # no click: a drum-less intro of off-beat stabs, then drums, the tempo wandering 3 % (beat_grid.drift_repair)
     SongSpec(tonic="F", mode="major", tempo_bpm=112.0, style="dance", form="verse_chorus", seed=21, soundfont=SMALL_SF2, bars=20,
              tempo_drift=0.03),
-], ids=["rock-4/4", "waltz-3/4", "ballad-6/8", "dance-drift"])
+    # swung off-beats (1.6:1) at 168 BPM: tracked at half tempo, doubled onto the off-beats, moved back (swung_off_beat_fix)
+    SongSpec(tonic="F", mode="minor", tempo_bpm=167.7, style="dance", swing_ratio=1.6, form="verse_chorus", seed=1, soundfont=SMALL_SF2,
+             bars=20),
+], ids=["rock-4/4", "waltz-3/4", "ballad-6/8", "dance-drift", "dance-swung"])
 def test_mir_on_a_rendered_gm_clip(spec):
     stems, truth = render(spec)
     mix = sum(stems.values())
@@ -79,7 +82,7 @@ def test_mir_on_a_rendered_gm_clip(spec):
     if spec.mode == "major":
         assert row["key"] == truth["key"]
     else:  # known weakness (BENCHMARKS.md): a minor song on i-VI-III-VII can read as its relative major
-        assert row["key"] in (truth["key"], "Bb major", "E major"), row["key"]
+        assert row["key"] in (truth["key"], "Bb major", "E major", "Ab major"), row["key"]
     assert row["time_signature"] == truth["time_signature"]
     inner = lambda t: np.array([x for x in t if 2.0 < x < truth["end_sec"] - 2.0])  # noqa: E731
     assert mir_eval.beat.f_measure(inner(truth["beat_times_sec"]), inner(row["beat_times_sec"])) >= 0.9

@@ -180,13 +180,14 @@ def _pulse_env(beat_sec: float, fractions: dict, seconds: float = 20.0, frame_ra
     return env
 
 
-@pytest.mark.parametrize("swing,expect_move", [(1.6, True), (2.0, True), (1.0, False)])
-def test_grid_on_swung_off_beats_moves_back(swing, expect_move):
+@pytest.mark.parametrize("swing,beat_height,expect_move", [(1.6, 1.0, True), (2.0, 1.0, True), (1.0, 1.0, False), (1.6, 0.35, True)])
+def test_grid_on_swung_off_beats_moves_back(swing, beat_height, expect_move):
     from mirray.udfs.beat_refine import swung_off_beat_fix
 
     beat_sec, frame_rate_hz = 0.5, 100.0
     off = swing / (1 + swing)  # where the off-beat eighth falls
-    env = _pulse_env(beat_sec, {0.0: 1.0, off: 1.0})  # off-beat hats as loud as the beat (dance)
+    # off-beat hats as loud as the beat (dance), or louder (hats, stabs and bass on the off-beat over a soft kick)
+    env = _pulse_env(beat_sec, {0.0: beat_height, off: 1.0})
     true_beats = np.arange(1.0, 19.0, beat_sec)
     on_off_beats = true_beats + off * beat_sec  # what a tracker locked to the hats returns
     moved = swung_off_beat_fix(on_off_beats, env, frame_rate_hz)

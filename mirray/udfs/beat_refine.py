@@ -144,15 +144,16 @@ def off_beat_peak(profile: np.ndarray, lo: float = 0.25, hi: float = 0.8) -> tup
     return p0, ((vertex(p1) - vertex(p0)) % bins) / bins, float(profile[p1] / max(profile[p0], 1e-9))
 
 
-def swung_off_beat_fix(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, min_height: float = 0.5,
+def swung_off_beat_fix(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, min_height: float = 0.3,
                        max_mirror: float = 0.5) -> np.ndarray:
     """Move a grid that sits on swung off-beats back onto the beat.
 
     Swung eighths fall late in the beat (long-short: a 2:1 swing puts the off-beat at 2/3). A grid locked to
     the swung off-beats sees the reverse, a strong attack early in each of its beats (at 1/3-0.44) and
     nothing at the mirror position: short-long everywhere, which songs hardly do. Then the beat is that
-    early attack. Needs a strong early peak (``min_height`` of the grid's own) and a weak mirror
-    (under ``max_mirror`` of the early peak), so straight and triplet grids are left alone."""
+    early attack. Needs an early peak of ``min_height`` of the grid's own (0.3: a soft kick under off-beat
+    hats, stabs and bass reads ~0.33) and a weak mirror (under ``max_mirror`` of the early peak), so
+    straight and triplet grids are left alone."""
     if len(beat_times_sec) < 8:
         return beat_times_sec
     prof = phase_profile(onset_env, beat_times_sec, frame_rate_hz)

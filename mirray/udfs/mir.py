@@ -86,8 +86,10 @@ def tempo_and_beats(
     if high_env is not None:
         leveled = beat_refine.metric_level(beat_times_sec, onset_env, high_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm,
                                              low_env)
-        if len(leveled) > len(beat_times_sec) and low_env is not None:  # doubled: the new beats may be the off-beats
-            leveled = beat_refine.off_beat_fix(leveled, low_env, sr_hz / hop_length)
+        if len(leveled) > len(beat_times_sec):  # doubled: the new beats may be the (swung) off-beats
+            if low_env is not None:
+                leveled = beat_refine.off_beat_fix(leveled, low_env, sr_hz / hop_length)
+            leveled = beat_refine.swung_off_beat_fix(leveled, onset_env, sr_hz / hop_length)
         beat_times_sec = leveled
     tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or tempo_fine
     if tempo_bpm:
