@@ -117,7 +117,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
-                spans = _per_beat(chroma, beat_frames)
+                # the treble register, where chords are voiced: a bass walking to the fifth on beat 3 (or to the
+                # next chord's root early) made the half bar look like the bar line (BENCHMARKS.md)
+                spans = _per_beat(treble if treble is not None else chords.treble_chroma(chord_cqt), beat_frames)
                 low_at_beats = low_env[np.minimum(beat_frames, len(low_env) - 1)]
                 two_beat = meter.beat_evidence(spans, low_at_beats, 2)
                 per_beat = meter.subdivision(row["beat_times_sec"], onset_env, mir_sr / hop)

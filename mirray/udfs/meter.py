@@ -33,7 +33,9 @@ def harmonic_novelty(beat_chroma: np.ndarray, context_beats: int = 2) -> np.ndar
 def beat_evidence(beat_chroma: np.ndarray, low_onset_at_beats: np.ndarray, context_beats: int = 2) -> np.ndarray:
     """Per-beat downbeat evidence: z(harmonic change over ``context_beats``) + 0.5 z(bass onset).
 
-    ``beat_chroma``: (12, n_beats), the chroma from each beat to the next. One-beat context tells the
+    ``beat_chroma``: (12, n_beats), the chroma from each beat to the next, of the treble register
+    (``chords.treble_chroma``: a walking or root-fifth bass changes pitch inside the bar; on the whole
+    range it marked the half bar and swing's 3/4 as 4/4). One-beat context tells the
     bar length best (a change every 3 or every 4 beats stands out sharply); two-beat context finds the
     bar line best when parts arpeggiate or walk within the chord.
     """
