@@ -42,7 +42,7 @@ def chords_on(signal: np.ndarray, beat_times_sec: list[float], cfg: dict) -> tup
     """Chords and key of ``signal`` on a given beat grid (the pipeline's tonal step, grid from elsewhere)."""
     mono = audio.resample(audio.to_mono(signal), 44100, 22050)
     hop = cfg["mir"]["hop_length"]
-    chroma, _, cqt = mir.chroma_features(mono, 22050, hop, with_cqt=True)
+    chroma, _, cqt = mir.chroma_features(mono, 22050, hop, with_cqt=True, gamma_hz=cfg["mir"]["chord_vqt_gamma_hz"])
     times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=22050, hop_length=hop)
     frames = librosa.time_to_frames(beat_times_sec, sr=22050, hop_length=hop)
     first = chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "majmin")

@@ -423,3 +423,26 @@ def test_flatten_tilt_removes_the_chroma_bias_of_a_sloped_spectrum():
     raw, flat = chroma_means(noise + 0.03 * triad)
     top3 = lambda m: {mir.PITCH_CLASSES[i] for i in np.argsort(-m)[:3]}  # noqa: E731
     assert top3(flat) == {"A", "C", "E"} and top3(raw) != {"A", "C", "E"}
+
+
+def test_variable_q_bass_leaks_less_before_a_note_and_still_names_it():
+    import librosa
+
+    from mirray.udfs import chords
+
+    sr = 22050
+    t = np.arange(4 * sr) / sr
+    y = np.where(t >= 2.0, 0.5 * np.sin(2 * np.pi * librosa.note_to_hz("C2") * t), 0.0).astype(np.float32)  # a bass C from 2 s
+
+    def leak_and_contrast(gamma_hz: float) -> tuple[float, float]:
+        _, _, cqt = mir.chroma_features(y, sr, 512, with_cqt=True, gamma_hz=gamma_hz, tuning_cents=0.0)
+        bass = chords.bass_chroma(cqt)
+        times = librosa.frames_to_time(np.arange(bass.shape[1]), sr=sr, hop_length=512)
+        held = bass[:, (times > 2.8) & (times < 3.5)].mean(axis=1)
+        before = bass[0, (times > 1.75) & (times < 1.9)].mean()  # 0.1-0.25 s before the note starts
+        return before / held[0], held[0] / max(held[1], held[11])
+
+    cqt_leak, cqt_contrast = leak_and_contrast(0.0)
+    vqt_leak, vqt_contrast = leak_and_contrast(load_config()["mir"]["chord_vqt_gamma_hz"])
+    assert cqt_leak > 0.1 and vqt_leak < cqt_leak / 4  # the CQT's 0.8-s C2 filter hears the note coming
+    assert cqt_contrast > 20 and vqt_contrast > 2  # C still stands above its neighbours B and C#

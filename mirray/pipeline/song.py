@@ -101,10 +101,15 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             chroma, row["tuning_cents"], cqt = mir.chroma_features(mono, mir_sr, hop, with_cqt=True)
             frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=mir_sr, hop_length=hop)
             duration_sec = len(mono) / mir_sr
+            # meter reads harmonic change in the treble register: a walking or root-fifth bass changes pitch inside
+            # the bar and marked the half bar (BENCHMARKS.md)
+            meter_treble = chords.treble_chroma(mir.flatten_tilt(cqt) if mir_cfg["chord_flatten_tilt"] else cqt)
             chord_chroma, chord_cqt = chroma, cqt
-            if harmonic is not None:  # same frames as the mix: same length and hop
-                chord_audio = audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
-                chord_chroma, _, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True)
+            gamma_hz = mir_cfg["chord_vqt_gamma_hz"]
+            if harmonic is not None or gamma_hz > 0:  # same frames as the mix: same length and hop
+                chord_audio = mono if harmonic is None else audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
+                chord_chroma, _, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True, gamma_hz=gamma_hz,
+                                                                 tuning_cents=row["tuning_cents"] if harmonic is None else None)
                 chord_chroma, chord_cqt = chord_chroma[:, :chroma.shape[1]], chord_cqt[:, :chroma.shape[1]]
             first_chroma = chord_chroma  # first-pass chords set the key; flattened, relative-key ties fell both ways (BENCHMARKS.md)
             if mir_cfg["chord_flatten_tilt"] and harmonic is None:  # drums' sloped spectrum folds into a bias towards C; stems have none
@@ -117,9 +122,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
-                # the treble register, where chords are voiced: a bass walking to the fifth on beat 3 (or to the
-                # next chord's root early) made the half bar look like the bar line (BENCHMARKS.md)
-                spans = _per_beat(treble if treble is not None else chords.treble_chroma(chord_cqt), beat_frames)
+                spans = _per_beat(meter_treble, beat_frames)
                 low_at_beats = low_env[np.minimum(beat_frames, len(low_env) - 1)]
                 two_beat = meter.beat_evidence(spans, low_at_beats, 2)
                 per_beat = meter.subdivision(row["beat_times_sec"], onset_env, mir_sr / hop)

@@ -114,17 +114,19 @@ def bass_chroma(cqt: np.ndarray) -> np.ndarray:
 
 
 def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
-                   min_ratio: float = 1.5, min_peak: float = 3.0) -> list[dict]:
+                   min_ratio: float = 1.5, min_peak: float = 3.0, min_level: float = 0.2) -> list[dict]:
     """Name the bass ("C:maj/3") where a chord tone other than the root is clearly the lowest note.
 
     Read on the chord's first beat only: a bass that walks to the fifth later in the bar is not an
     inversion. The bass note must stand ``min_peak`` × above the register's median pitch class (an
-    actual note, not leakage from higher parts when nothing plays down there) and ``min_ratio`` × above
-    the root. A maj7 whose strongest bass pitch class is its third becomes the plain triad (even when
+    actual note, not leakage from higher parts when nothing plays down there), reach ``min_level`` of the
+    song's usual bass level (the upper quartile of each frame's strongest bass pitch class: a bass-less
+    intro's leakage has a shape of its own) and stand ``min_ratio`` × above the root. A maj7 whose strongest bass pitch class is its third becomes the plain triad (even when
     the bass is too weak to name): the bass note's 3rd partial sounds the maj7, an octave and a fifth
     up, in the treble register the sevenths are read from.
     """
     beats = np.asarray(beat_times_sec, dtype=np.float64)
+    usual = float(np.percentile(bass.max(axis=0), 75)) if bass.size else 0.0
     for seg in segments:
         if seg["label"] == "N":
             continue
@@ -142,7 +144,7 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
             quality = "maj"
             seg["label"] = f"{root_name}:maj"
         if (interval in BASS_DEGREES and interval in QUALITIES[quality] and v[low] >= min_peak * max(np.median(v), 1e-12)
-                and v[low] >= min_ratio * v[root]):
+                and v[low] >= min_level * usual and v[low] >= min_ratio * v[root]):
             seg["label"] = f"{root_name}:{quality}/{BASS_DEGREES[interval]}"
     return segments
 
