@@ -42,13 +42,15 @@ def chords_on(signal: np.ndarray, beat_times_sec: list[float], cfg: dict) -> tup
     """Chords and key of ``signal`` on a given beat grid (the pipeline's tonal step, grid from elsewhere)."""
     mono = audio.resample(audio.to_mono(signal), 44100, 22050)
     hop = cfg["mir"]["hop_length"]
-    chroma, _, cqt = mir.chroma_features(mono, 22050, hop, with_cqt=True, gamma_hz=cfg["mir"]["chord_vqt_gamma_hz"])
+    chroma, tuning_cents, cqt = mir.chroma_features(mono, 22050, hop, with_cqt=True)
+    chord_cqt = mir.variable_q_bass(mono, 22050, hop, cqt, tuning_cents, cfg["mir"]["chord_vqt_gamma_hz"])
+    chord_chroma = mir.chroma_from_cqt(chord_cqt)
     times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=22050, hop_length=hop)
     frames = librosa.time_to_frames(beat_times_sec, sr=22050, hop_length=hop)
-    first = chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "majmin")
+    first = chords.estimate_chords(chord_chroma, times, frames, len(mono) / 22050, "majmin")
     key = mir.key_from_chroma(chroma.mean(axis=1), cfg["mir"]["key_profile"], first, cfg["mir"]["key_chord_weight"])["key"]
-    return chords.estimate_chords(chroma, times, frames, len(mono) / 22050, "sevenths", key=key, key_bonus=cfg["mir"]["chord_key_bonus"],
-                                  seventh_chroma=(chords.treble_chroma(cqt), times)), key  # sevenths in the treble, as the pipeline
+    return chords.estimate_chords(chord_chroma, times, frames, len(mono) / 22050, "sevenths", key=key, key_bonus=cfg["mir"]["chord_key_bonus"],
+                                  seventh_chroma=(chords.treble_chroma(chord_cqt), times)), key  # sevenths in the treble, as the pipeline
 
 
 def score(truth: dict, beats: list[float], downbeats: list[float], tempo: float | None, est_chords: list[dict], key: str | None) -> dict:

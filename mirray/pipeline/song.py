@@ -104,13 +104,13 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             # meter reads harmonic change in the treble register: a walking or root-fifth bass changes pitch inside
             # the bar and marked the half bar (BENCHMARKS.md)
             meter_treble = chords.treble_chroma(mir.flatten_tilt(cqt) if mir_cfg["chord_flatten_tilt"] else cqt)
-            chord_chroma, chord_cqt = chroma, cqt
-            gamma_hz = mir_cfg["chord_vqt_gamma_hz"]
-            if harmonic is not None or gamma_hz > 0:  # same frames as the mix: same length and hop
-                chord_audio = mono if harmonic is None else audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
-                chord_chroma, _, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True, gamma_hz=gamma_hz,
-                                                                 tuning_cents=row["tuning_cents"] if harmonic is None else None)
-                chord_chroma, chord_cqt = chord_chroma[:, :chroma.shape[1]], chord_cqt[:, :chroma.shape[1]]
+            chord_audio, chord_cqt, chord_tuning = mono, cqt, row["tuning_cents"]
+            if harmonic is not None:  # same frames as the mix: same length and hop
+                chord_audio = audio.resample(audio.to_mono(harmonic), sr_hz, mir_sr)[:len(mono)]
+                _, chord_tuning, chord_cqt = mir.chroma_features(chord_audio, mir_sr, hop, with_cqt=True)
+                chord_cqt = chord_cqt[:, :chroma.shape[1]]
+            chord_cqt = mir.variable_q_bass(chord_audio, mir_sr, hop, chord_cqt, chord_tuning, mir_cfg["chord_vqt_gamma_hz"])
+            chord_chroma = chroma if chord_cqt is cqt else mir.chroma_from_cqt(chord_cqt)
             first_chroma = chord_chroma  # first-pass chords set the key; flattened, relative-key ties fell both ways (BENCHMARKS.md)
             if mir_cfg["chord_flatten_tilt"] and harmonic is None:  # drums' sloped spectrum folds into a bias towards C; stems have none
                 chord_cqt = mir.flatten_tilt(chord_cqt)

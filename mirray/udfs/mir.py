@@ -233,16 +233,13 @@ CQT_BINS_PER_OCTAVE, CQT_OCTAVES = 36, 7  # librosa's chroma_cqt defaults: C1-B7
 
 
 def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_excerpt_sec: float = 30.0,
-                    with_cqt: bool = False, gamma_hz: float = 0.0, tuning_cents: float | None = None) -> tuple:
+                    with_cqt: bool = False) -> tuple:
     """Tuning-corrected CQT chroma, shape (12, n_frames), and the tuning offset in cents (None for silence);
     with ``with_cqt`` also the CQT magnitude it came from (C1–B7, CQT_BINS_PER_OCTAVE), from which
     ``chords.bass_chroma`` and ``chords.treble_chroma`` fold their registers without another transform.
 
-    ``gamma_hz`` > 0: a variable-Q transform (bandwidths widened by ``gamma_hz``, librosa.vqt), whose bass
-    filters are shorter (C2: 0.31 s instead of 0.79 s at 2 Hz), so a bar's chroma holds less of the next
-    bar's bass. Tuning is estimated on the middle ``tuning_excerpt_sec`` only (a recording keeps its
-    tuning, and the estimate costs more than the chroma itself on a whole song), unless ``tuning_cents``
-    is given.
+    Tuning is estimated on the middle ``tuning_excerpt_sec`` only: a recording keeps its tuning, and
+    the estimate costs more than the chroma itself on a whole song.
     """
     import librosa
 
@@ -250,16 +247,29 @@ def chroma_features(y: np.ndarray, sr_hz: int, hop_length: int = 512, tuning_exc
     if not np.any(y):
         n_frames = 1 + len(y) // hop_length
         return (np.zeros((12, n_frames)), None) + ((np.zeros((n_bins, n_frames)),) if with_cqt else ())
-    if tuning_cents is None:
-        n = int(tuning_excerpt_sec * sr_hz)
-        mid = y[max(0, (len(y) - n) // 2): max(0, (len(y) - n) // 2) + n]
-        tuning_bins = float(librosa.estimate_tuning(y=mid if np.any(mid) else y, sr=sr_hz, bins_per_octave=12))
-    else:
-        tuning_bins = tuning_cents / 100.0
-    kwargs = dict(sr=sr_hz, hop_length=hop_length, fmin=librosa.note_to_hz("C1"), n_bins=n_bins, bins_per_octave=CQT_BINS_PER_OCTAVE,
-                  tuning=tuning_bins)
-    cqt = np.abs(librosa.vqt(y, gamma=gamma_hz, **kwargs) if gamma_hz > 0 else librosa.cqt(y, **kwargs))
+    n = int(tuning_excerpt_sec * sr_hz)
+    mid = y[max(0, (len(y) - n) // 2): max(0, (len(y) - n) // 2) + n]
+    tuning_bins = float(librosa.estimate_tuning(y=mid if np.any(mid) else y, sr=sr_hz, bins_per_octave=12))
+    cqt = np.abs(librosa.cqt(y, sr=sr_hz, hop_length=hop_length, fmin=librosa.note_to_hz("C1"), n_bins=n_bins,
+                             bins_per_octave=CQT_BINS_PER_OCTAVE, tuning=tuning_bins))
     return (chroma_from_cqt(cqt), round(tuning_bins * 100.0, 2)) + ((cqt,) if with_cqt else ())
+
+
+def variable_q_bass(y: np.ndarray, sr_hz: int, hop_length: int, cqt: np.ndarray, tuning_cents: float | None, gamma_hz: float,
+                    octaves: int = 3) -> np.ndarray:
+    """``cqt`` (from ``chroma_features``) with its lowest ``octaves`` (C1–B3) recomputed by a variable-Q
+    transform whose bandwidths are widened by ``gamma_hz`` (librosa.vqt). The CQT's bass filters are long
+    (C2: 0.79 s; 0.31 s at 2 Hz), so centred frames hear a bass note up to 0.4 s before it starts: at fast
+    tempi a bar's chroma holds the next bar's bass. Above C4 the two transforms barely differ, and the low
+    octaves are the cheap ones (decimated): ~0.025 core-s per audio minute."""
+    import librosa
+
+    if gamma_hz <= 0 or tuning_cents is None:  # None: silence
+        return cqt
+    n_bins = CQT_BINS_PER_OCTAVE * octaves
+    low = np.abs(librosa.vqt(y, sr=sr_hz, hop_length=hop_length, fmin=librosa.note_to_hz("C1"), n_bins=n_bins, gamma=gamma_hz,
+                             bins_per_octave=CQT_BINS_PER_OCTAVE, tuning=tuning_cents / 100.0))
+    return np.concatenate([low[:, :cqt.shape[1]], cqt[n_bins:]], axis=0)
 
 
 def chroma_from_cqt(cqt: np.ndarray) -> np.ndarray:
