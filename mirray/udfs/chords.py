@@ -121,9 +121,10 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
     inversion. The bass note must stand ``min_peak`` × above the register's median pitch class (an
     actual note, not leakage from higher parts when nothing plays down there), reach ``min_level`` of the
     song's usual bass level (the upper quartile of each frame's strongest bass pitch class: a bass-less
-    intro's leakage has a shape of its own) and stand ``min_ratio`` × above the root. A maj7 whose strongest bass pitch class is its third becomes the plain triad (even when
-    the bass is too weak to name): the bass note's 3rd partial sounds the maj7, an octave and a fifth
-    up, in the treble register the sevenths are read from.
+    intro's leakage has a shape of its own) and stand ``min_ratio`` × above the root. A maj7 whose
+    strongest bass pitch class is its third becomes the plain triad (even when the bass is too weak to
+    name): the bass note's 3rd partial sounds the maj7, an octave and a fifth up, in the treble register
+    the sevenths are read from.
     """
     beats = np.asarray(beat_times_sec, dtype=np.float64)
     usual = float(np.percentile(bass.max(axis=0), 75)) if bass.size else 0.0
