@@ -16,8 +16,8 @@ def grid_repair(beat_times_sec: np.ndarray, period_sec: float | None = None, tol
     The tracker can follow off-beat stabs through a drum-less intro or bridge and then rejoin the beat.
     When most beats (``min_in_phase``) lie on one strict grid (spread under ``max_spread`` of a period:
     a click track, a sequencer; ``period_sec``: the refined tempo's period, if known), the beats further
-    than ``tolerance`` of a period from it are replaced by grid points over the same stretch. Songs that breathe (rubato, live drift) fail the spread test
-    and are left alone.
+    than ``tolerance`` of a period from it are replaced by grid points over the same stretch. Songs that
+    breathe (rubato, live drift) fail the spread test and are left alone.
     """
     if len(beat_times_sec) < 16:
         return beat_times_sec
