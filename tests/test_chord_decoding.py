@@ -81,6 +81,22 @@ def _tones(midi_notes: list[int], seconds: float, sr: int = 22050, partials: int
     return out / len(midi_notes)
 
 
+def test_dominant_seventh_bar_is_lower_than_the_minor_sevenths():
+    """A minor third's 3rd partial is the chord's b7, so a plain harmonic-rich C minor triad shows b7
+    evidence (~0.13) and must stay a triad; nothing in a major triad's partials lands on its b7, so a soft
+    Bb over C major (evidence ~0.12, under the minor bar) already makes it C7."""
+    sr, hop = 22050, 2048
+    seg = [{"start_sec": 0.0, "end_sec": 4.0}]
+    cases = ((_tones([60, 63, 67], 4.0), "C:min", "C:min"),
+             (_tones([60, 64, 67], 4.0), "C:maj", "C:maj"),
+             (_tones([60, 64, 67], 4.0) + 0.05 * _tones([70], 4.0), "C:maj", "C:7"))
+    for y, triad, expected in cases:
+        _, _, cqt = mir.chroma_features(y, sr, hop, with_cqt=True)
+        treble = chords.treble_chroma(cqt)
+        times = librosa.frames_to_time(np.arange(treble.shape[1]), sr=sr, hop_length=hop)
+        assert chords.add_sevenths([{**seg[0], "label": triad}], treble, times)[0]["label"] == expected, (triad, expected)
+
+
 def test_sevenths_read_from_the_treble_register():
     """Harmonic-rich tones over a bass as loud as the whole chord: a C major triad stays a triad, with a B
     on top it is Cmaj7, with a Bb C7. Over the full range the bass's C swamps the seventh."""

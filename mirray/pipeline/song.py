@@ -149,7 +149,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             chord_frames = chords.decoding_frames(beat_frames, first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
-                                                   meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times))
+                                                   meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
+                                                   seventh_thresholds={"b7_min": mir_cfg["chord_min7_b7_min"], "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
+                                                                       "maj7_min": mir_cfg["chord_maj7_min"]})
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
