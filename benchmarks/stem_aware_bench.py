@@ -50,7 +50,7 @@ def chords_on(signal: np.ndarray, beat_times_sec: list[float], cfg: dict) -> tup
     first = chords.estimate_chords(chord_chroma, times, frames, len(mono) / 22050, "majmin")
     key = mir.key_from_chroma(chroma.mean(axis=1), cfg["mir"]["key_profile"], first, cfg["mir"]["key_chord_weight"])["key"]
     return chords.estimate_chords(chord_chroma, times, frames, len(mono) / 22050, "sevenths", key=key, key_bonus=cfg["mir"]["chord_key_bonus"],
-                                  seventh_chroma=(chords.treble_chroma(chord_cqt), times)), key  # sevenths in the treble, as the pipeline
+                                  seventh_chroma=(chords.treble_chroma(chord_cqt), times), compression=cfg["mir"]["chord_compression"]), key  # as the pipeline
 
 
 def score(truth: dict, beats: list[float], downbeats: list[float], tempo: float | None, est_chords: list[dict], key: str | None) -> dict:

@@ -81,6 +81,33 @@ def _tones(midi_notes: list[int], seconds: float, sr: int = 22050, partials: int
     return out / len(midi_notes)
 
 
+def test_a_loud_melody_note_anticipating_the_next_chord_does_not_move_the_change():
+    """C | Am | C | Am (with bass), the melody's A — the next chord's root — arriving on beat 4 of each C bar
+    at about five times a chord tone's amplitude. On linear chroma that beat reads A minor strongly enough to pay
+    for a change off the downbeat; log-compressed chroma weighs the accompaniment's tones against the one
+    melody note and keeps the change on the downbeat."""
+    sr, hop = 22050, 512
+    bars = []
+    for bar in range(4):
+        y = _tones([36, 60, 64, 67] if bar % 2 == 0 else [33, 57, 60, 64], 2.0)
+        if bar % 2 == 0:
+            y[int(1.5 * sr):] += 1.2 * _tones([81], 0.5)[: len(y) - int(1.5 * sr)]
+        bars.append(y)
+    chroma, _ = mir.chroma_features(np.concatenate(bars), sr, hop)
+    frame_times = librosa.frames_to_time(np.arange(chroma.shape[1]), sr=sr, hop_length=hop)
+    beats = np.arange(16) * 0.5
+    meter = {"beat_times_sec": beats.tolist(), "downbeat_times_sec": [0.0, 2.0, 4.0, 6.0], "beats_per_bar": 4}
+    beat_frames = librosa.time_to_frames(beats, sr=sr, hop_length=hop)
+
+    def decode(compression: float) -> list[dict]:
+        return chords.estimate_chords(chroma, frame_times, beat_frames, 8.0, "majmin", meter=meter, compression=compression)
+
+    compressed = decode(3.0)  # the pipeline's mir.chord_compression
+    assert [c["label"] for c in compressed] == ["C:maj", "A:min"] * 2
+    assert np.allclose([c["start_sec"] for c in compressed], [0.0, 2.0, 4.0, 6.0], atol=0.03)
+    assert np.allclose([c["start_sec"] for c in decode(0.0)][1::2], [1.5, 5.5], atol=0.03)  # linear: a beat early
+
+
 def test_dominant_seventh_bar_is_lower_than_the_minor_sevenths():
     """A minor third's 3rd partial is the chord's b7, so a plain harmonic-rich C minor triad shows b7
     evidence (~0.13) and must stay a triad; nothing in a major triad's partials lands on its b7, so a soft

@@ -239,7 +239,8 @@ def decoding_frames(beat_frames: np.ndarray, first_chords: list[dict], beat_time
 def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames: np.ndarray, duration_sec: float,
                     vocabulary: str = "sevenths", self_transition: float = 0.9, sharpness: float = 40.0,
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
-                    seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None) -> list[dict]:
+                    seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
+                    compression: float = 0.0) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -251,7 +252,10 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma``; default:
     ``chroma``). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
     optional ``p_downbeat``/``p_half_bar``/``p_other``), the chance of a change depends on the place in
-    the bar (``metric_change_prob``) instead of the fixed ``self_transition``.
+    the bar (``metric_change_prob``) instead of the fixed ``self_transition``. With ``compression`` > 0 the
+    templates are matched against log(1 + compression × chroma) (log-compressed chroma, as Müller's CLP): on
+    linear chroma a melody note several times louder than each accompaniment tone decides the span alone — the
+    next chord's root sung on beat 4 moves the change a beat early.
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     labels, templates = chord_templates("majmin")
@@ -263,7 +267,9 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     sync = np.stack([np.median(chroma[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:])], axis=1)
     energy = np.array([chroma[:, a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])])
     norms = np.linalg.norm(sync, axis=0)
-    unit = sync / np.maximum(norms, 1e-9)
+    if compression > 0:  # one loud melody note must not outvote the accompaniment's three
+        sync = np.log1p(compression * sync)
+    unit = sync / np.maximum(np.linalg.norm(sync, axis=0), 1e-9)
     sim = templates @ unit  # (n_chords, n_spans)
     sim[-1] = 0.0  # "N" only for silence: a chord-less span is likelier a melody note over a held chord
     sim += diatonic_bonus(labels, key, key_bonus)[:, None]
