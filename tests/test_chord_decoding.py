@@ -108,6 +108,35 @@ def test_a_loud_melody_note_anticipating_the_next_chord_does_not_move_the_change
     assert np.allclose([c["start_sec"] for c in decode(0.0)][1::2], [1.5, 5.5], atol=0.03)  # linear: a beat early
 
 
+def test_upper_three_notes_of_a_seventh_chord_after_the_downbeat_join_it():
+    """E♭maj7 for a bar whose bass leaves the root: the first half reads E♭ (with a soft D), the second Gm
+    (with the E♭ still sounding) — one E♭maj7. C then Em with no B before and no C after is a real change;
+    so is a Gm that runs on into the next bar."""
+    frame_times = np.arange(400) * 0.01  # 4 s, bars at 0 and 2 s
+
+    def chroma_of(halves: list[dict]) -> np.ndarray:
+        out = np.full((12, len(frame_times)), 0.05)
+        for start, end, levels in halves:
+            sel = (frame_times >= start) & (frame_times < end)
+            for pc, level in levels.items():
+                out[pc, sel] = level
+        return out
+
+    eb, g, bb, d, c, e = 3, 7, 10, 2, 0, 4
+    maj7 = chroma_of([(0.0, 1.0, {eb: 1.0, g: 1.0, bb: 1.0, d: 0.4}), (1.0, 2.0, {g: 1.0, bb: 1.0, d: 1.0, eb: 0.4}),
+                      (2.0, 4.0, {c: 1.0, eb: 1.0, g: 1.0})])
+    segs = [{"start_sec": 0.0, "end_sec": 1.0, "label": "Eb:maj"}, {"start_sec": 1.0, "end_sec": 2.0, "label": "G:min"},
+            {"start_sec": 2.0, "end_sec": 4.0, "label": "C:min"}]
+    out = chords.merge_upper_structures([dict(x) for x in segs], maj7, frame_times, [0.0, 2.0])
+    assert [(x["start_sec"], x["end_sec"], x["label"]) for x in out] == [(0.0, 2.0, "Eb:maj7"), (2.0, 4.0, "C:min")]
+    assert chords.merge_upper_structures([dict(x) for x in segs], maj7, frame_times, [0.0, 2.0], "majmin")[0]["label"] == "Eb:maj"
+    change = chroma_of([(0.0, 1.0, {c: 1.0, e: 1.0, g: 1.0}), (1.0, 2.0, {e: 1.0, g: 1.0, 11: 1.0}), (2.0, 4.0, {c: 1.0, eb: 1.0, g: 1.0})])
+    real = [{"start_sec": 0.0, "end_sec": 1.0, "label": "C:maj"}, {"start_sec": 1.0, "end_sec": 2.0, "label": "E:min"}, segs[2]]
+    assert [x["label"] for x in chords.merge_upper_structures([dict(x) for x in real], change, frame_times, [0.0, 2.0])] == ["C:maj", "E:min", "C:min"]
+    runs_on = [segs[0], {"start_sec": 1.0, "end_sec": 4.0, "label": "G:min"}]
+    assert len(chords.merge_upper_structures([dict(x) for x in runs_on], maj7, frame_times, [0.0, 2.0])) == 2
+
+
 def test_dominant_seventh_bar_is_lower_than_the_minor_sevenths():
     """A minor third's 3rd partial is the chord's b7, so a plain harmonic-rich C minor triad shows b7
     evidence (~0.13) and must stay a triad; nothing in a major triad's partials lands on its b7, so a soft

@@ -218,6 +218,63 @@ def _viterbi_uniform_switch(log_obs: np.ndarray, log_stay: np.ndarray, log_switc
     return path
 
 
+def _tone_level(chroma_vec: np.ndarray, pc: int, triad: set[int]) -> float:
+    """How far pitch class ``pc`` rises above the floor of the pitch classes outside ``triad`` (and ``pc``),
+    relative to the triad's level (0: at the floor, 1: as loud as the triad tones)."""
+    floor = float(np.median([chroma_vec[p] for p in range(12) if p not in triad and p != pc]))
+    level = float(np.mean([chroma_vec[p] for p in triad])) - floor
+    return (chroma_vec[pc] - floor) / level if level > 0 else 0.0
+
+
+def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
+                           downbeat_times_sec: list[float], vocabulary: str = "sevenths",
+                           seventh_min: float = 0.05, root_min: float = 0.1, tol_sec: float = 0.1) -> list[dict]:
+    """Join a chord that starts after the downbeat and ends by the next one to the chord before it when its
+    triad is that chord's 3rd, 5th and 7th (E♭ then Gm = E♭maj7, Fm then A♭ = Fm7, C then Em = Cmaj7)
+    and the evidence says one seventh chord sounded through: the 7th already in the first part
+    (``seventh_min``) and the root still in the second (``root_min``), levels as in ``seventh_evidence``
+    (on ``chroma``, the treble register). A walking bass that leaves the root mid-bar otherwise hands the
+    bar's second half to the chord of its upper three notes. With the sevenths vocabulary the joined chord is
+    named with its seventh; with majmin it keeps its triad."""
+    from mirray.udfs.mir import pitch_class
+
+    downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
+    out: list[dict] = []
+    for seg in segments:
+        prev = out[-1] if out else None
+        if prev is None or "N" in (seg["label"], prev["label"]) or np.min(np.abs(downbeats - seg["start_sec"])) < tol_sec:
+            out.append(dict(seg))
+            continue
+        later = downbeats[downbeats > seg["start_sec"] + tol_sec]
+        if len(later) and seg["end_sec"] > later[0] + tol_sec:
+            out.append(dict(seg))
+            continue
+        p_root, p_q, _ = parse_label(prev["label"])
+        c_root, c_q, _ = parse_label(seg["label"])
+        r, cr = pitch_class(p_root), pitch_class(c_root)
+        triad = {(r + i) % 12 for i in QUALITIES[p_q]} if p_q in ("maj", "min") else None
+        upper = {(cr + i) % 12 for i in QUALITIES[c_q]} if c_q in ("maj", "min") else None
+        joined = None
+        for q7 in (("maj7", "7") if p_q == "maj" else ("min7",) if p_q == "min" else ()):
+            full = {(r + i) % 12 for i in QUALITIES[q7]}
+            if upper is not None and upper <= full and upper != triad:
+                first = (frame_times_sec >= prev["start_sec"]) & (frame_times_sec < prev["end_sec"])
+                second = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
+                if first.any() and second.any():
+                    seventh = (full - triad).pop()
+                    if (_tone_level(np.median(chroma[:, first], axis=1), seventh, triad) >= seventh_min
+                            and _tone_level(np.median(chroma[:, second], axis=1), r, upper) >= root_min):
+                        joined = q7
+                break
+        if joined:
+            prev["end_sec"] = seg["end_sec"]
+            if vocabulary == "sevenths":
+                prev["label"] = f"{p_root}:{joined}"
+        else:
+            out.append(dict(seg))
+    return out
+
+
 def chord_beats(chord_list: list[dict], beat_times_sec: list[float]) -> float:
     """Median length of the chords, in beats (harmonic rhythm: ~1 for a chorale, 2-8 for pop); inf without any."""
     if len(beat_times_sec) < 2 or not chord_list:
@@ -240,7 +297,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     vocabulary: str = "sevenths", self_transition: float = 0.9, sharpness: float = 40.0,
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
-                    compression: float = 0.0) -> list[dict]:
+                    compression: float = 0.0, upper_structures: bool = False) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -255,7 +312,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     the bar (``metric_change_prob``) instead of the fixed ``self_transition``. With ``compression`` > 0 the
     templates are matched against log(1 + compression × chroma) (log-compressed chroma, as Müller's CLP): on
     linear chroma a melody note several times louder than each accompaniment tone decides the span alone — the
-    next chord's root sung on beat 4 moves the change a beat early.
+    next chord's root sung on beat 4 moves the change a beat early. With ``meter`` and ``upper_structures``, a
+    mid-bar change to the upper three notes of the bar's seventh chord is joined back (``merge_upper_structures``).
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     labels, templates = chord_templates("majmin")
@@ -295,6 +353,9 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
             out[-1]["end_sec"] = end
         else:
             out.append({"start_sec": start, "end_sec": end, "label": labels[state]})
+    if meter and upper_structures and meter.get("downbeat_times_sec"):
+        out = merge_upper_structures(out, *(seventh_chroma or (chroma, frame_times_sec)), meter["downbeat_times_sec"],
+                                     "sevenths" if vocabulary == "sevenths" else "majmin")
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
         out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times, **(seventh_thresholds or {}))
