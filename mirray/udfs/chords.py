@@ -38,15 +38,21 @@ def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6) -> 
     return labels, np.array(rows)
 
 
+def _tone_level(chroma_vec: np.ndarray, pc: int, chord: set[int], floor_pcs: set[int]) -> float:
+    """How far pitch class ``pc`` rises above the median of ``floor_pcs``, relative to the ``chord`` tones'
+    mean (0: at the floor, 1: as loud as the chord tones; 0 when the chord does not rise above the floor)."""
+    floor = float(np.median([chroma_vec[p] for p in floor_pcs]))
+    level = float(np.mean([chroma_vec[p] for p in chord])) - floor
+    return (chroma_vec[pc] - floor) / level if level > 0 else 0.0
+
+
 def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict:
     """How far the b7 and maj7 pitch classes rise above the segment's non-chord floor, relative to the
     triad (0: at the floor, 1: as loud as the triad tones)."""
     triad = {root, (root + (3 if minor else 4)) % 12, (root + 7) % 12}
-    floor = float(np.median([segment_chroma[p] for p in range(12) if p not in triad]))
-    level = float(np.mean([segment_chroma[p] for p in triad])) - floor
-    if level <= 0:
-        return {"b7": 0.0, "maj7": 0.0}
-    return {"b7": (segment_chroma[(root + 10) % 12] - floor) / level, "maj7": (segment_chroma[(root + 11) % 12] - floor) / level}
+    others = set(range(12)) - triad
+    return {"b7": _tone_level(segment_chroma, (root + 10) % 12, triad, others),
+            "maj7": _tone_level(segment_chroma, (root + 11) % 12, triad, others)}
 
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
@@ -218,54 +224,45 @@ def _viterbi_uniform_switch(log_obs: np.ndarray, log_stay: np.ndarray, log_switc
     return path
 
 
-def _tone_level(chroma_vec: np.ndarray, pc: int, triad: set[int]) -> float:
-    """How far pitch class ``pc`` rises above the floor of the pitch classes outside ``triad`` (and ``pc``),
-    relative to the triad's level (0: at the floor, 1: as loud as the triad tones)."""
-    floor = float(np.median([chroma_vec[p] for p in range(12) if p not in triad and p != pc]))
-    level = float(np.mean([chroma_vec[p] for p in triad])) - floor
-    return (chroma_vec[pc] - floor) / level if level > 0 else 0.0
-
-
 def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                            downbeat_times_sec: list[float], vocabulary: str = "sevenths",
                            seventh_min: float = 0.05, root_min: float = 0.1, tol_sec: float = 0.1) -> list[dict]:
     """Join a chord that starts after the downbeat and ends by the next one to the chord before it when its
     triad is that chord's 3rd, 5th and 7th (E♭ then Gm = E♭maj7, Fm then A♭ = Fm7, C then Em = Cmaj7)
     and the evidence says one seventh chord sounded through: the 7th already in the first part
-    (``seventh_min``) and the root still in the second (``root_min``), levels as in ``seventh_evidence``
-    (on ``chroma``, the treble register). A walking bass that leaves the root mid-bar otherwise hands the
+    (``seventh_min``) and the root still in the second (``root_min``), each as high above the other pitch
+    classes' median as ``seventh_evidence`` measures it (on ``chroma``, the treble register). A walking bass that leaves the root mid-bar otherwise hands the
     bar's second half to the chord of its upper three notes. With the sevenths vocabulary the joined chord is
     named with its seventh; with majmin it keeps its triad."""
     from mirray.udfs.mir import pitch_class
+
+    def tones(root: int, quality: str) -> set[int]:
+        return {(root + i) % 12 for i in QUALITIES[quality]}
+
+    def level_in(seg: dict, pc: int, chord: set[int]) -> float | None:  # median chroma over the segment
+        frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
+        return _tone_level(np.median(chroma[:, frames], axis=1), pc, chord, set(range(12)) - chord - {pc}) if frames.any() else None
 
     downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
     out: list[dict] = []
     for seg in segments:
         prev = out[-1] if out else None
-        if prev is None or "N" in (seg["label"], prev["label"]) or np.min(np.abs(downbeats - seg["start_sec"])) < tol_sec:
-            out.append(dict(seg))
-            continue
         later = downbeats[downbeats > seg["start_sec"] + tol_sec]
-        if len(later) and seg["end_sec"] > later[0] + tol_sec:
-            out.append(dict(seg))
-            continue
-        p_root, p_q, _ = parse_label(prev["label"])
-        c_root, c_q, _ = parse_label(seg["label"])
-        r, cr = pitch_class(p_root), pitch_class(c_root)
-        triad = {(r + i) % 12 for i in QUALITIES[p_q]} if p_q in ("maj", "min") else None
-        upper = {(cr + i) % 12 for i in QUALITIES[c_q]} if c_q in ("maj", "min") else None
+        candidate = (prev is not None and "N" not in (seg["label"], prev["label"])
+                     and np.min(np.abs(downbeats - seg["start_sec"])) >= tol_sec  # starts after a downbeat
+                     and not (len(later) and seg["end_sec"] > later[0] + tol_sec))  # and ends by the next one
         joined = None
-        for q7 in (("maj7", "7") if p_q == "maj" else ("min7",) if p_q == "min" else ()):
-            full = {(r + i) % 12 for i in QUALITIES[q7]}
-            if upper is not None and upper <= full and upper != triad:
-                first = (frame_times_sec >= prev["start_sec"]) & (frame_times_sec < prev["end_sec"])
-                second = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
-                if first.any() and second.any():
-                    seventh = (full - triad).pop()
-                    if (_tone_level(np.median(chroma[:, first], axis=1), seventh, triad) >= seventh_min
-                            and _tone_level(np.median(chroma[:, second], axis=1), r, upper) >= root_min):
+        if candidate:
+            p_root, p_q, _ = parse_label(prev["label"])
+            c_root, c_q, _ = parse_label(seg["label"])
+            if p_q in ("maj", "min") and c_q in ("maj", "min"):
+                r = pitch_class(p_root)
+                triad, upper = tones(r, p_q), tones(pitch_class(c_root), c_q)
+                q7 = next((q for q in (("maj7", "7") if p_q == "maj" else ("min7",)) if upper <= tones(r, q)), None)
+                if q7 and upper != triad:
+                    first, second = level_in(prev, (tones(r, q7) - triad).pop(), triad), level_in(seg, r, upper)
+                    if first is not None and second is not None and first >= seventh_min and second >= root_min:
                         joined = q7
-                break
         if joined:
             prev["end_sec"] = seg["end_sec"]
             if vocabulary == "sevenths":
