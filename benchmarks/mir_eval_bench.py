@@ -3,7 +3,8 @@
 Songs: mirray.corpus.synth (drums, bass, chords, melody; all 12 tonics in major and minor, 60-180 BPM,
 4/4 and 3/4, triad and seventh-chord progressions; every other song in a full pop form with
 intro/verse/chorus/bridge/outro sections, whose length the form sets), written as real MP3s; `--corpus gm`
-(the default): mirray.corpus.gm_songs. Scored with mir_eval: key (MIREX weighted), tempo, beats,
+(the default): mirray.corpus.gm_songs; `--corpus genres`: mirray.corpus.gm_genres (genre-styled songs, also
+scored per genre). Scored with mir_eval: key (MIREX weighted), tempo, beats,
 downbeats, time signature, chords (majmin, sevenths), section boundaries (hit rate at 0.5 s and 3 s) and
 section labels (pairwise frame-clustering F, share of time with the true functional label). Essentia
 (`pip install essentia`, benchmark only) runs KeyExtractor(edma), RhythmExtractor2013 and
@@ -78,6 +79,20 @@ def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, 
     for i, spec in enumerate(benchmark_specs(n, seed)):
         spec = dataclasses.replace(spec, tempo_drift=tempo_drift)
         truth, path, duration_sec = gm_mp3(spec, folder / f"gm{i:03d}.mp3", detune_cents)
+        songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
+    return songs
+
+
+def genre_corpus(per_genre: int, folder: Path, seed: int) -> list[dict]:
+    """Genre-styled songs (mirray.corpus.gm_genres: rock, pop, blues, jazz, electronic, hip-hop, country,
+    classical), ``per_genre`` of each: harmony, grooves, instruments and forms the benchmark corpus does not
+    draw (12-bar blues in dominant sevenths, jazz ii7–V7–Imaj7 over a walking bass at 110–200 BPM, boom-chick
+    country, drum-less chorales)."""
+    from mirray.corpus.gm_genres import genre_specs
+
+    songs = []
+    for i, spec in enumerate(genre_specs(per_genre, seed)):
+        truth, path, duration_sec = gm_mp3(spec, folder / f"{spec.genre}{i:03d}.mp3")
         songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
     return songs
 
@@ -186,8 +201,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
     p.add_argument("--song-sec", type=float, default=90.0, help="length of the songs without a form")
-    p.add_argument("--corpus", choices=("gm", "synth"), default="gm",
-                   help="gm: General MIDI instruments via fluidsynth (needs fluidsynth + a GM soundfont); synth: numpy synthesis")
+    p.add_argument("--corpus", choices=("gm", "synth", "genres"), default="gm",
+                   help="gm: General MIDI instruments via fluidsynth (needs fluidsynth + a GM soundfont); synth: numpy synthesis; "
+                        "genres: genre-styled GM songs (--songs / 8 per genre)")
     p.add_argument("--seed", type=int, default=2026, help="gm corpus: 2026 is the benchmark set, another seed a held-out set of new songs")
     p.add_argument("--tempo-drift", type=float, default=0.0,
                    help="gm corpus: the tempo wanders with this std (0.03 = ±3 %%), as a band without a click plays")
@@ -197,7 +213,12 @@ def main() -> None:
     args = p.parse_args()
     cfg = load_config()
     folder = Path(tempfile.mkdtemp(prefix="mirray-bench-"))
-    songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents) if args.corpus == "gm" else corpus(args.songs, args.song_sec, folder)
+    if args.corpus == "gm":
+        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents)
+    elif args.corpus == "genres":
+        songs = genre_corpus(max(1, args.songs // 8), folder, args.seed)
+    else:
+        songs = corpus(args.songs, args.song_sec, folder)
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
     results = {"mirray": [], "essentia": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
@@ -227,6 +248,17 @@ def main() -> None:
     for name, rows in results.items():
         if rows:
             print(f"| {name} | " + " | ".join(f"{np.mean([r[m] for r in rows if m in r]):.3f}" if any(m in r for r in rows) else "-" for m in metrics) + " |")
+    if args.corpus == "genres":
+        by_genre = ["key", "tempo_acc1", "beat_f", "downbeat_f", "chords_majmin", "chords_sevenths", "sections_hr3_f"]
+        print("\nPer genre (" + ", ".join(results) + " where run)")
+        print("| genre | system | " + " | ".join(by_genre) + " |")
+        print("|---|---|" + "---:|" * len(by_genre))
+        for g in dict.fromkeys(s["spec"].genre for s in songs):
+            for name, rows in results.items():
+                mine = [r for s, r in zip(songs, rows) if s["spec"].genre == g]
+                if mine:
+                    print(f"| {g} | {name} | " + " | ".join(f"{np.mean([r[m] for r in mine if m in r]):.3f}" if any(m in r for r in mine) else "-"
+                                                           for m in by_genre) + " |")
     conf, right = np.array(key_calibration).T
     print(f"\nmirray key_confidence: mean {conf.mean():.3f} vs exact-key accuracy {right.mean():.3f}; "
           f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}")

@@ -206,3 +206,29 @@ def test_a_seventh_heard_on_one_beat_is_a_passing_tone_one_heard_throughout_is_t
     half[11, frame_times >= 1.0] = 1.0
     assert chords.add_sevenths([dict(s) for s in seg], half, frame_times)[0]["label"] == "C:maj7"
     assert chords.add_sevenths([dict(s) for s in seg], half, frame_times, beat_times_sec=beats)[0]["label"] == "C:maj"
+
+
+def test_the_downbeat_bass_names_the_bar_when_a_walking_bass_outvotes_the_root():
+    """Two bars of F♯m7 (F♯ A C♯ E) with the root softer in the chords and a walking bass F♯ A C♯ E: summed
+    over the bar the upper three notes (A major) win; the downbeat's bass note, weighed over its bar, names F♯."""
+    beat_sec, n_beats = 0.5, 8
+    frame_times = np.arange(0, n_beats * beat_sec, 0.05)
+    beat_frames = np.arange(0, len(frame_times), 10)
+    chroma = np.full((12, len(frame_times)), 0.05)
+    chroma[[9, 1, 4]] = 1.0  # A, C♯, E
+    chroma[6] = 0.6          # F♯
+    bass = np.full((12, len(frame_times)), 0.1)
+    for b, pc in enumerate([6, 9, 1, 4] * 2):
+        span = slice(b * 10, (b + 1) * 10)
+        chroma[pc, span] += 0.5
+        bass[pc, span] = 5.0
+    meter = {"beat_times_sec": list(np.arange(n_beats) * beat_sec), "downbeat_times_sec": [0.0, 2.0], "beats_per_bar": 4}
+    args = (chroma, frame_times, beat_frames, n_beats * beat_sec, "majmin")
+    assert [c["label"] for c in chords.estimate_chords(*args, meter=meter)] == ["A:maj"]
+    assert [c["label"] for c in chords.estimate_chords(*args, meter=meter, bass=bass, downbeat_bass_weight=0.1)] == ["F#:min"]
+    # an inverted chord keeps its name: G/B's bass B is a chord tone of G major as much as of B minor or E minor
+    g6 = np.full((12, len(frame_times)), 0.05)
+    g6[[7, 11, 2]] = 1.0  # G, B, D
+    b_bass = np.full((12, len(frame_times)), 0.1)
+    b_bass[11] = 5.0
+    assert [c["label"] for c in chords.estimate_chords(g6, *args[1:], meter=meter, bass=b_bass, downbeat_bass_weight=0.1)] == ["G:maj"]

@@ -116,7 +116,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 chord_cqt = mir.flatten_tilt(chord_cqt)
                 chord_chroma = mir.chroma_from_cqt(chord_cqt)
             # bass (inversions) and treble (sevenths) registers, folded from the same transform
-            bass = chords.bass_chroma(chord_cqt) if mir_cfg["chord_inversions"] else None
+            bass = chords.bass_chroma(chord_cqt)
             treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
@@ -152,7 +152,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
                                                    seventh_thresholds={"b7_min": mir_cfg["chord_min7_b7_min"], "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
                                                                        "maj7_min": mir_cfg["chord_maj7_min"]},
-                                                   compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"])
+                                                   compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
+                                                   bass=bass, downbeat_bass_weight=mir_cfg["chord_downbeat_bass"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],

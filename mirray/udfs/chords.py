@@ -124,39 +124,53 @@ def bass_chroma(cqt: np.ndarray) -> np.ndarray:
     return _register_chroma(cqt, "C1", 2, None)
 
 
+def _first_beat_bass(seg: dict, bass: np.ndarray, frame_times_sec: np.ndarray, beats: np.ndarray) -> np.ndarray | None:
+    """Median bass chroma over the chord's first beat (None when no frame falls there)."""
+    later = beats[beats > seg["start_sec"] + 0.05]
+    end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
+    frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < end)
+    return np.median(bass[:, frames], axis=1) if frames.any() else None
+
+
+def _is_note(v: np.ndarray, usual: float, min_peak: float, min_level: float) -> bool:
+    """Whether the strongest pitch class of bass chroma ``v`` is an actual note: ``min_peak`` × above the
+    register's median pitch class (not leakage from higher parts) and at least ``min_level`` × the song's
+    ``usual`` bass level (a bass-less intro's leakage has a shape of its own)."""
+    return bool(v.max() >= min_peak * max(np.median(v), 1e-12) and v.max() >= min_level * usual)
+
+
+def _usual_bass(bass: np.ndarray) -> float:
+    """The song's usual bass level: upper quartile of each frame's strongest bass pitch class."""
+    return float(np.percentile(bass.max(axis=0), 75)) if bass.size else 0.0
+
+
 def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
                    min_ratio: float = 1.5, min_peak: float = 3.0, min_level: float = 0.2) -> list[dict]:
     """Name the bass ("C:maj/3") where a chord tone other than the root is clearly the lowest note.
 
     Read on the chord's first beat only: a bass that walks to the fifth later in the bar is not an
-    inversion. The bass note must stand ``min_peak`` × above the register's median pitch class (an
-    actual note, not leakage from higher parts when nothing plays down there), reach ``min_level`` of the
-    song's usual bass level (the upper quartile of each frame's strongest bass pitch class: a bass-less
-    intro's leakage has a shape of its own) and stand ``min_ratio`` × above the root. A maj7 whose
-    strongest bass pitch class is its third becomes the plain triad (even when the bass is too weak to
-    name): the bass note's 3rd partial sounds the maj7, an octave and a fifth up, in the treble register
-    the sevenths are read from.
+    inversion. The bass note must be an actual note (``_is_note``: ``min_peak``, ``min_level``) and
+    stand ``min_ratio`` × above the root. A maj7 whose strongest bass pitch class is its third becomes the
+    plain triad (even when the bass is too weak to name): the bass note's 3rd partial sounds the maj7, an
+    octave and a fifth up, in the treble register the sevenths are read from.
     """
     beats = np.asarray(beat_times_sec, dtype=np.float64)
-    usual = float(np.percentile(bass.max(axis=0), 75)) if bass.size else 0.0
+    usual = _usual_bass(bass)
     for seg in segments:
         if seg["label"] == "N":
             continue
         root_name, quality, _ = parse_label(seg["label"])
-        later = beats[beats > seg["start_sec"] + 0.05]
-        end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
-        frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < end)
-        if not frames.any():
+        v = _first_beat_bass(seg, bass, frame_times_sec, beats)
+        if v is None:
             continue
-        v = np.median(bass[:, frames], axis=1)
         low = int(np.argmax(v))
         root = pitch_class(root_name)
         interval = (low - root) % 12
         if quality == "maj7" and interval == 4:
             quality = "maj"
             seg["label"] = f"{root_name}:maj"
-        if (interval in BASS_DEGREES and interval in QUALITIES[quality] and v[low] >= min_peak * max(np.median(v), 1e-12)
-                and v[low] >= min_level * usual and v[low] >= min_ratio * v[root]):
+        if (interval in BASS_DEGREES and interval in QUALITIES[quality] and _is_note(v, usual, min_peak, min_level)
+                and v[low] >= min_ratio * v[root]):
             seg["label"] = f"{root_name}:{quality}/{BASS_DEGREES[interval]}"
     return segments
 
@@ -290,11 +304,43 @@ def decoding_frames(beat_frames: np.ndarray, first_chords: list[dict], beat_time
     return np.unique(np.concatenate([beat_frames, (beat_frames[:-1] + beat_frames[1:]) // 2]))
 
 
+def downbeat_bass_in_chord(bass: np.ndarray, bounds: np.ndarray, span_starts_sec: np.ndarray, downbeat_times_sec: list[float],
+                           labels: list[str], min_peak: float = 3.0, min_level: float = 0.2, tol_sec: float = 0.05) -> np.ndarray:
+    """(n_chords, n_spans): how clearly the bass note on each bar's downbeat is one of each chord's tones, for
+    every span of that bar (0 before the first downbeat and where the downbeat's bass is no clear note): the
+    level above the register's median of the chord's strongest tone there, relative to the strongest pitch
+    class's (1: the bass note is a chord tone). Bass lines play a chord tone on the downbeat (the root, the
+    third of an inverted chord) and walk through other notes after it; summed over the bar a walk (F♯–A–C♯–E
+    under F♯m7) can outvote the root with a triad (A major) that the downbeat's bass note is not part of.
+    Every chord tone counts alike: crediting the root alone pulls inverted chords onto their bass note
+    (inversion benchmark majmin 0.841 → 0.729; BENCHMARKS.md)."""
+    from mirray.udfs.mir import pitch_class
+
+    out = np.zeros((len(labels), len(span_starts_sec)))
+    downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
+    usual = _usual_bass(bass)
+    member = np.zeros((len(labels), 12))  # chord x pitch class: 1 for the chord's tones
+    for c, label in enumerate(labels):
+        if label != "N":
+            root, quality, _ = parse_label(label)
+            member[c, [(pitch_class(root) + iv) % 12 for iv in QUALITIES[quality]]] = 1.0
+    level = None
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if np.min(np.abs(downbeats - span_starts_sec[i])) <= tol_sec:  # a new bar: read its downbeat's bass
+            v = np.median(bass[:, a:b], axis=1) if b > a else np.zeros(12)
+            level = (np.clip((v - np.median(v)) / max(v.max() - np.median(v), 1e-12), 0.0, 1.0)
+                     if _is_note(v, usual, min_peak, min_level) else None)
+        if level is not None:
+            out[:, i] = (member * level[None, :]).max(axis=1)
+    return out
+
+
 def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames: np.ndarray, duration_sec: float,
                     vocabulary: str = "sevenths", self_transition: float = 0.9, sharpness: float = 40.0,
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
-                    compression: float = 0.0, upper_structures: bool = False) -> list[dict]:
+                    compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
+                    downbeat_bass_weight: float = 0.0) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -311,6 +357,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     linear chroma a melody note several times louder than each accompaniment tone decides the span alone — the
     next chord's root sung on beat 4 moves the change a beat early. With ``meter`` and ``upper_structures``, a
     mid-bar change to the upper three notes of the bar's seventh chord is joined back (``merge_upper_structures``).
+    With ``meter``, ``bass`` (``bass_chroma``, same frames) and ``downbeat_bass_weight`` > 0, every span of a bar adds
+    that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``).
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     labels, templates = chord_templates("majmin")
@@ -328,13 +376,15 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     sim = templates @ unit  # (n_chords, n_spans)
     sim[-1] = 0.0  # "N" only for silence: a chord-less span is likelier a melody note over a held chord
     sim += diatonic_bonus(labels, key, key_bonus)[:, None]
+    times = np.append(frame_times_sec[np.minimum(bounds[:-1], len(frame_times_sec) - 1)], duration_sec)
+    times[0] = 0.0
+    if bass is not None and downbeat_bass_weight and meter and meter.get("downbeat_times_sec"):
+        sim += downbeat_bass_weight * downbeat_bass_in_chord(bass, bounds, times[:-1], meter["downbeat_times_sec"], labels)
     silent = (norms < 1e-6) | (energy < 1e-6 * max(energy.max(), 1e-12))
     sim[:, silent] = 0.0
     sim[-1, silent] = 1.0
     log_obs = sharpness * (sim - sim.max(axis=0))
     log_obs -= np.log(np.exp(log_obs).sum(axis=0))
-    times = np.append(frame_times_sec[np.minimum(bounds[:-1], len(frame_times_sec) - 1)], duration_sec)
-    times[0] = 0.0
     if meter:
         change = metric_change_prob(times[:-1], meter["beat_times_sec"], meter["downbeat_times_sec"] or [], meter["beats_per_bar"],
                                     **{k: meter[k] for k in ("p_downbeat", "p_half_bar", "p_other") if k in meter})
