@@ -147,13 +147,15 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                          "beats_per_bar": row["beats_per_bar"], "p_downbeat": mir_cfg["chord_change_downbeat"],
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
             chord_frames = chords.decoding_frames(beat_frames, first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
+            # the downbeat's bass speaks for the bar where chords last about a bar; in a chorale each beat's bass is its own chord's
+            bar_bass = mir_cfg["chord_downbeat_bass"] if chords.chord_beats(first, row["beat_times_sec"]) > mir_cfg["chord_half_beats"] else 0.0
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
                                                    seventh_thresholds={"b7_min": mir_cfg["chord_min7_b7_min"], "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
                                                                        "maj7_min": mir_cfg["chord_maj7_min"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
-                                                   bass=bass, downbeat_bass_weight=mir_cfg["chord_downbeat_bass"])
+                                                   bass=bass, downbeat_bass_weight=bar_bass)
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
