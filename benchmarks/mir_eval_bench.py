@@ -11,6 +11,8 @@ section labels (pairwise frame-clustering F, share of time with the true functio
 ChordsDetectionBeats on the same decoded audio, and MusicExtractor for the cost comparison.
 
     .venv/bin/python benchmarks/mir_eval_bench.py [--songs 32 --song-sec 90]
+    # A/B a setting on the same audio, rendered once:
+    .venv/bin/python benchmarks/mir_eval_bench.py --cache /tmp/gm2026 --no-essentia --set mir.chord_downbeat_bass=0
 
 CPU cost is process CPU time (all threads) per audio minute, warm (one song run first).
 """
@@ -197,6 +199,31 @@ def calibration_error(confidence, right, bins: int = 5) -> float:
                      for b in range(bins) if (which == b).any()))
 
 
+def cached_or_rendered(args) -> list[dict]:
+    """The corpus the arguments name: rendered into a new temp folder, or with ``--cache`` loaded from (or
+    rendered into and saved to) that folder; a cache made with other corpus arguments is an error."""
+    import pickle
+
+    recipe = {k: getattr(args, k) for k in ("corpus", "songs", "song_sec", "seed", "tempo_drift", "detune_cents")}
+    index = args.cache / "songs.pkl" if args.cache else None
+    if index and index.exists():
+        saved = pickle.loads(index.read_bytes())
+        if saved["recipe"] != recipe:
+            raise SystemExit(f"--cache {args.cache} holds {saved['recipe']}, not {recipe}: use another folder")
+        return saved["songs"]
+    folder = args.cache or Path(tempfile.mkdtemp(prefix="mirray-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.corpus == "gm":
+        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents)
+    elif args.corpus == "genres":
+        songs = genre_corpus(max(1, args.songs // 8), folder, args.seed)
+    else:
+        songs = corpus(args.songs, args.song_sec, folder)
+    if index:
+        index.write_bytes(pickle.dumps({"recipe": recipe, "songs": songs}))
+    return songs
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
@@ -210,15 +237,15 @@ def main() -> None:
     p.add_argument("--detune-cents", type=float, default=0.0,
                    help="gm corpus: play the songs this many cents sharp (and as much faster), as off-speed tape or vinyl")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one mirray setting for this run, e.g. --set mir.chord_downbeat_bass=0 (repeatable): A/B a change")
+    p.add_argument("--cache", type=Path, metavar="DIR",
+                   help="keep the rendered songs here and reuse them on later runs with the same corpus arguments "
+                        "(rendering is most of a run; an A/B then scores the same audio)")
+    p.add_argument("--misses", action="store_true", help="also list the songs mirray gets wrong (tempo, key, majmin < 0.8)")
     args = p.parse_args()
-    cfg = load_config()
-    folder = Path(tempfile.mkdtemp(prefix="mirray-bench-"))
-    if args.corpus == "gm":
-        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents)
-    elif args.corpus == "genres":
-        songs = genre_corpus(max(1, args.songs // 8), folder, args.seed)
-    else:
-        songs = corpus(args.songs, args.song_sec, folder)
+    cfg = load_config(overrides=args.set)
+    songs = cached_or_rendered(args)
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
     results = {"mirray": [], "essentia": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
@@ -232,6 +259,10 @@ def main() -> None:
         for m in row["metrics"]:
             steps[m["stage"]] = steps.get(m["stage"], 0.0) + m["cpu_sec"]
         results["mirray"].append(score(s, row, s["duration_sec"]))
+        r = results["mirray"][-1]
+        if args.misses and (r["tempo_acc1"] < 1 or r["key"] < 1 or r["chords_majmin"] < 0.8):
+            print(f"miss: {s['path'].name} tempo {s['tempo_bpm']:.1f} -> {row.get('tempo_bpm') or 0:.1f}, key {s['key']} -> {row.get('key')}, "
+                  f"beat F {r['beat_f']:.2f}, majmin {r['chords_majmin']:.2f}", flush=True)
         key_calibration.append((row.get("key_confidence") or 0.0, row.get("key") == s["key"]))
         if args.essentia:
             est, cpu = essentia_run(s["path"])
