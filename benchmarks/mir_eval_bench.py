@@ -77,10 +77,15 @@ def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, 
 
     from mirray.corpus.gm_songs import benchmark_specs
 
+    specs = [dataclasses.replace(spec, tempo_drift=tempo_drift) for spec in benchmark_specs(n, seed)]
+    return _render_all(specs, [folder / f"gm{i:03d}.mp3" for i in range(len(specs))], detune_cents)
+
+
+def _render_all(specs: list, paths: list[Path], detune_cents: float = 0.0) -> list[dict]:
+    """Each spec rendered to its path (``gm_mp3``): truth + path, duration in s and the spec."""
     songs = []
-    for i, spec in enumerate(benchmark_specs(n, seed)):
-        spec = dataclasses.replace(spec, tempo_drift=tempo_drift)
-        truth, path, duration_sec = gm_mp3(spec, folder / f"gm{i:03d}.mp3", detune_cents)
+    for spec, path in zip(specs, paths):
+        truth, path, duration_sec = gm_mp3(spec, path, detune_cents)
         songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
     return songs
 
@@ -92,11 +97,8 @@ def genre_corpus(per_genre: int, folder: Path, seed: int) -> list[dict]:
     country, drum-less chorales)."""
     from mirray.corpus.gm_genres import genre_specs
 
-    songs = []
-    for i, spec in enumerate(genre_specs(per_genre, seed)):
-        truth, path, duration_sec = gm_mp3(spec, folder / f"{spec.genre}{i:03d}.mp3")
-        songs.append({**truth, "path": path, "duration_sec": duration_sec, "spec": spec})
-    return songs
+    specs = genre_specs(per_genre, seed)
+    return _render_all(specs, [folder / f"{spec.genre}{i:03d}.mp3" for i, spec in enumerate(specs)])
 
 
 def mirray_run(path: Path, cfg: dict) -> tuple[dict, float]:

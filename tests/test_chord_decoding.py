@@ -232,3 +232,9 @@ def test_the_downbeat_bass_names_the_bar_when_a_walking_bass_outvotes_the_root()
     b_bass = np.full((12, len(frame_times)), 0.1)
     b_bass[11] = 5.0
     assert [c["label"] for c in chords.estimate_chords(g6, *args[1:], meter=meter, bass=b_bass, downbeat_bass_weight=0.1)] == ["G:maj"]
+    # the rule itself: bass B credits every chord that holds B alike (G major's 3rd, B minor's root, E minor's 5th), A major none
+    labels, _ = chords.chord_templates("majmin")
+    credit = chords.downbeat_bass_in_chord(b_bass, beat_frames, np.asarray(meter["beat_times_sec"]), meter["downbeat_times_sec"], labels)
+    first_bar = credit[:, 0]
+    assert first_bar[labels.index("G:maj")] == first_bar[labels.index("B:min")] == first_bar[labels.index("E:min")] == 1.0
+    assert first_bar[labels.index("A:maj")] == 0.0 and np.all(credit[:, :4] == credit[:, [0]])  # the whole bar

@@ -148,7 +148,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
             chord_frames = chords.decoding_frames(beat_frames, first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
             # the downbeat's bass speaks for the bar where chords last about a bar; in a chorale each beat's bass is its own chord's
-            bar_bass = mir_cfg["chord_downbeat_bass"] if chords.chord_beats(first, row["beat_times_sec"]) > mir_cfg["chord_half_beats"] else 0.0
+            bar_bass = 0.0 if chords.fast_harmony(first, row["beat_times_sec"], mir_cfg["chord_half_beats"]) else mir_cfg["chord_downbeat_bass"]
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),

@@ -38,6 +38,11 @@ def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6) -> 
     return labels, np.array(rows)
 
 
+def chord_tones(root_pc: int, quality: str) -> set[int]:
+    """Pitch classes of a chord: ``root_pc`` (0 = C) plus its ``QUALITIES`` intervals."""
+    return {(root_pc + iv) % 12 for iv in QUALITIES[quality]}
+
+
 def _tone_level(chroma_vec: np.ndarray, pc: int, chord: set[int], floor_pcs: set[int]) -> float:
     """How far pitch class ``pc`` rises above the median of ``floor_pcs``, relative to the ``chord`` tones'
     mean (0: at the floor, 1: as loud as the chord tones; 0 when the chord does not rise above the floor)."""
@@ -49,7 +54,7 @@ def _tone_level(chroma_vec: np.ndarray, pc: int, chord: set[int], floor_pcs: set
 def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict:
     """How far the b7 and maj7 pitch classes rise above the segment's non-chord floor, relative to the
     triad (0: at the floor, 1: as loud as the triad tones)."""
-    triad = {root, (root + (3 if minor else 4)) % 12, (root + 7) % 12}
+    triad = chord_tones(root, "min" if minor else "maj")
     others = set(range(12)) - triad
     return {"b7": _tone_level(segment_chroma, (root + 10) % 12, triad, others),
             "maj7": _tone_level(segment_chroma, (root + 11) % 12, triad, others)}
@@ -248,11 +253,6 @@ def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times
     classes' median as ``seventh_evidence`` measures it (on ``chroma``, the treble register). A walking bass that leaves the root mid-bar otherwise hands the
     bar's second half to the chord of its upper three notes. With the sevenths vocabulary the joined chord is
     named with its seventh; with majmin it keeps its triad."""
-    from mirray.udfs.mir import pitch_class
-
-    def tones(root: int, quality: str) -> set[int]:
-        return {(root + i) % 12 for i in QUALITIES[quality]}
-
     def level_in(seg: dict, pc: int, chord: set[int]) -> float | None:  # median chroma over the segment
         frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
         return _tone_level(np.median(chroma[:, frames], axis=1), pc, chord, set(range(12)) - chord - {pc}) if frames.any() else None
@@ -271,10 +271,10 @@ def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times
             c_root, c_q, _ = parse_label(seg["label"])
             if p_q in ("maj", "min") and c_q in ("maj", "min"):
                 r = pitch_class(p_root)
-                triad, upper = tones(r, p_q), tones(pitch_class(c_root), c_q)
-                q7 = next((q for q in (("maj7", "7") if p_q == "maj" else ("min7",)) if upper <= tones(r, q)), None)
+                triad, upper = chord_tones(r, p_q), chord_tones(pitch_class(c_root), c_q)
+                q7 = next((q for q in (("maj7", "7") if p_q == "maj" else ("min7",)) if upper <= chord_tones(r, q)), None)
                 if q7 and upper != triad:
-                    first, second = level_in(prev, (tones(r, q7) - triad).pop(), triad), level_in(seg, r, upper)
+                    first, second = level_in(prev, (chord_tones(r, q7) - triad).pop(), triad), level_in(seg, r, upper)
                     if first is not None and second is not None and first >= seventh_min and second >= root_min:
                         joined = q7
         if joined:
@@ -294,12 +294,18 @@ def chord_beats(chord_list: list[dict], beat_times_sec: list[float]) -> float:
     return float(np.median([(c["end_sec"] - c["start_sec"]) / beat_sec for c in chord_list if c["label"] != "N"] or [np.inf]))
 
 
+def fast_harmony(first_chords: list[dict], beat_times_sec: list[float], half_beats_at_most: float) -> bool:
+    """Whether the first-pass chords last ``half_beats_at_most`` beats or less (median): music that changes
+    chord on every beat, like a chorale."""
+    return chord_beats(first_chords, beat_times_sec) <= half_beats_at_most
+
+
 def decoding_frames(beat_frames: np.ndarray, first_chords: list[dict], beat_times_sec: list[float],
                     half_beats_at_most: float) -> np.ndarray:
-    """The frames the final chords are decoded on: the beats, plus the half-beats when the first-pass chords
-    last ``half_beats_at_most`` beats or less (median): music that changes chord on every beat, a chorale,
-    also changes on some eighths; pop's melody eighths would only add false changes."""
-    if len(beat_frames) < 2 or chord_beats(first_chords, beat_times_sec) > half_beats_at_most:
+    """The frames the final chords are decoded on: the beats, plus the half-beats with ``fast_harmony``:
+    music that changes chord on every beat, a chorale, also changes on some eighths; pop's melody eighths
+    would only add false changes."""
+    if len(beat_frames) < 2 or not fast_harmony(first_chords, beat_times_sec, half_beats_at_most):
         return beat_frames
     return np.unique(np.concatenate([beat_frames, (beat_frames[:-1] + beat_frames[1:]) // 2]))
 
@@ -314,8 +320,6 @@ def downbeat_bass_in_chord(bass: np.ndarray, bounds: np.ndarray, span_starts_sec
     under F♯m7) can outvote the root with a triad (A major) that the downbeat's bass note is not part of.
     Every chord tone counts alike: crediting the root alone pulls inverted chords onto their bass note
     (inversion benchmark majmin 0.841 → 0.729; BENCHMARKS.md)."""
-    from mirray.udfs.mir import pitch_class
-
     out = np.zeros((len(labels), len(span_starts_sec)))
     downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
     usual = _usual_bass(bass)
@@ -323,11 +327,11 @@ def downbeat_bass_in_chord(bass: np.ndarray, bounds: np.ndarray, span_starts_sec
     for c, label in enumerate(labels):
         if label != "N":
             root, quality, _ = parse_label(label)
-            member[c, [(pitch_class(root) + iv) % 12 for iv in QUALITIES[quality]]] = 1.0
+            member[c, list(chord_tones(pitch_class(root), quality))] = 1.0
     level = None
-    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):  # bounds are strictly increasing: every span has frames
         if np.min(np.abs(downbeats - span_starts_sec[i])) <= tol_sec:  # a new bar: read its downbeat's bass
-            v = np.median(bass[:, a:b], axis=1) if b > a else np.zeros(12)
+            v = np.median(bass[:, a:b], axis=1)
             level = (np.clip((v - np.median(v)) / max(v.max() - np.median(v), 1e-12), 0.0, 1.0)
                      if _is_note(v, usual, min_peak, min_level) else None)
         if level is not None:
