@@ -253,6 +253,7 @@ def main() -> None:
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
     steps: dict[str, float] = {}
     key_calibration: list[tuple[float, bool]] = []
+    tempo_calibration: list[tuple[float, bool]] = []
     if args.essentia:
         essentia_run(songs[0]["path"])
     for s in songs:
@@ -266,6 +267,7 @@ def main() -> None:
             print(f"miss: {s['path'].name} tempo {s['tempo_bpm']:.1f} -> {row.get('tempo_bpm') or 0:.1f}, key {s['key']} -> {row.get('key')}, "
                   f"beat F {r['beat_f']:.2f}, majmin {r['chords_majmin']:.2f}", flush=True)
         key_calibration.append((row.get("key_confidence") or 0.0, row.get("key") == s["key"]))
+        tempo_calibration.append((row.get("tempo_confidence") or 0.0, r["tempo_acc1"] == 1))
         if args.essentia:
             est, cpu = essentia_run(s["path"])
             cost["essentia (these 3 extractors)"] += cpu
@@ -292,9 +294,11 @@ def main() -> None:
                 if mine:
                     print(f"| {g} | {name} | " + " | ".join(f"{np.mean([r[m] for r in mine if m in r]):.3f}" if any(m in r for r in mine) else "-"
                                                            for m in by_genre) + " |")
-    conf, right = np.array(key_calibration).T
-    print(f"\nmirray key_confidence: mean {conf.mean():.3f} vs exact-key accuracy {right.mean():.3f}; "
-          f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}")
+    for what, pairs, hit in (("key_confidence", key_calibration, "exact-key"), ("tempo_confidence", tempo_calibration, "tempo acc1")):
+        conf, right = np.array(pairs).T
+        print(f"\nmirray {what}: mean {conf.mean():.3f} vs {hit} accuracy {right.mean():.3f}; "
+              f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}; accuracy where < 0.5: "
+              + (f"{right[conf < 0.5].mean():.3f} ({int((conf < 0.5).sum())} songs)" if (conf < 0.5).any() else "- (0 songs)"))
     print(f"\nCPU cost, core-seconds per audio minute (warm), over {minutes:.0f} audio minutes")
     print("| what | core-s per audio min |")
     print("|---|---:|")

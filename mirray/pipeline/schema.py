@@ -5,8 +5,9 @@ Bump SCHEMA_VERSION when a column changes meaning or type; adding a nullable col
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 3  # 2: chord_source, band accents and high_band_onset_ratio in rhythmic_analysis;
-#                    3: chord labels may name an inverted bass ("G:maj/3"), time_signature may be "6/8"
+SCHEMA_VERSION = 4  # 2: chord_source, band accents and high_band_onset_ratio in rhythmic_analysis;
+#                    3: chord labels may name an inverted bass ("G:maj/3"), time_signature may be "6/8";
+#                    4: pulse_clarity; tempo_confidence also drops when there is no audible pulse
 STEM_NAMES = ("vocals", "drums", "bass", "other")
 
 # One row per song in OUT/features/.
@@ -47,7 +48,8 @@ FEATURES = pa.schema([
     ("decoded_channels", pa.int16()),
     # MIR
     ("tempo_bpm", pa.float64()),
-    ("tempo_confidence", pa.float32()),       # share of beat intervals within 5 % of the period (steadiness)
+    ("tempo_confidence", pa.float32()),       # 0..1: steadiness of the beats × how clear the pulse is (mir.tempo_confidence)
+    ("pulse_clarity", pa.float32()),          # onset autocorrelation at the beat period, ≤ 1; near 0: no audible beat
     ("beat_times_sec", pa.list_(pa.float32())),
     ("onset_times_sec", pa.list_(pa.float32())),
     ("key", pa.string()),                     # "A major", "C# minor"

@@ -155,7 +155,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    seventh_thresholds={"b7_min": mir_cfg["chord_min7_b7_min"], "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
                                                                        "maj7_min": mir_cfg["chord_maj7_min"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
-                                                   bass=bass, downbeat_bass_weight=bar_bass)
+                                                   bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],

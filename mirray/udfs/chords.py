@@ -243,6 +243,46 @@ def _viterbi_uniform_switch(log_obs: np.ndarray, log_stay: np.ndarray, log_switc
     return path
 
 
+def _merged(segments: list[dict]) -> list[dict]:
+    """Neighbours with the same label joined into one segment."""
+    out: list[dict] = []
+    for seg in segments:
+        if out and out[-1]["label"] == seg["label"]:
+            out[-1]["end_sec"] = seg["end_sec"]
+        else:
+            out.append(dict(seg))
+    return out
+
+
+def reroot_over_bass(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
+                     downbeat_times_sec: list[float], vocabulary: str = "sevenths", min_peak: float = 3.0, min_level: float = 0.2,
+                     tol_sec: float = 0.1) -> list[dict]:
+    """Name a bar's triad after the bass note a third below it when that note is no tone of the triad and
+    the two make a seventh chord: B♭m over F♯ is F♯maj7, D♭ over B♭ is B♭m7 (the triad is the seventh chord's
+    upper structure). Read on the first beat of chords that start on a downbeat, where a walking bass plays
+    the root; the bass must be an actual note (``_is_note``). Without it the triad's three tones outvote the
+    root: a walking bass (root, 3rd, 5th, 7th) sounds the upper triad on three beats of four. With the majmin
+    vocabulary the new chord keeps only its triad (F♯, B♭m)."""
+    beats = np.asarray(beat_times_sec, dtype=np.float64)
+    downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
+    if not len(downbeats):
+        return segments
+    usual = _usual_bass(bass)
+    for seg in segments:
+        if seg["label"] == "N" or np.min(np.abs(downbeats - seg["start_sec"])) > tol_sec:
+            continue
+        root_name, quality, _ = parse_label(seg["label"])
+        v = _first_beat_bass(seg, bass, frame_times_sec, beats)
+        if quality not in ("maj", "min") or v is None or not _is_note(v, usual, min_peak, min_level):
+            continue
+        low = int(np.argmax(v))
+        below = (pitch_class(root_name) - low) % 12  # how far the bass lies under the triad's root
+        seventh = {("min", 4): "maj7", ("maj", 3): "min7"}.get((quality, below))
+        if seventh:
+            seg["label"] = f"{PITCH_CLASSES[low]}:{seventh if vocabulary == 'sevenths' else seventh[:3]}"
+    return segments
+
+
 def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                            downbeat_times_sec: list[float], vocabulary: str = "sevenths",
                            seventh_min: float = 0.05, root_min: float = 0.1, tol_sec: float = 0.1) -> list[dict]:
@@ -344,7 +384,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
-                    downbeat_bass_weight: float = 0.0) -> list[dict]:
+                    downbeat_bass_weight: float = 0.0, reroot: bool = False) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -362,7 +402,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     next chord's root sung on beat 4 moves the change a beat early. With ``meter`` and ``upper_structures``, a
     mid-bar change to the upper three notes of the bar's seventh chord is joined back (``merge_upper_structures``).
     With ``meter``, ``bass`` (``bass_chroma``, same frames) and ``downbeat_bass_weight`` > 0, every span of a bar adds
-    that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``).
+    that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``);
+    with ``reroot`` too, a bar's triad over a bass a third below becomes that bass note's seventh chord (``reroot_over_bass``).
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     labels, templates = chord_templates("majmin")
@@ -407,6 +448,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if meter and upper_structures and meter.get("downbeat_times_sec"):
         out = merge_upper_structures(out, *(seventh_chroma or (chroma, frame_times_sec)), meter["downbeat_times_sec"],
                                      "sevenths" if vocabulary == "sevenths" else "majmin")
+    if meter and reroot and bass is not None and meter.get("downbeat_times_sec"):
+        out = _merged(reroot_over_bass(out, bass, frame_times_sec, meter["beat_times_sec"], meter["downbeat_times_sec"], vocabulary))
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
         out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times, **(seventh_thresholds or {}))
