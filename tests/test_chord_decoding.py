@@ -238,3 +238,35 @@ def test_the_downbeat_bass_names_the_bar_when_a_walking_bass_outvotes_the_root()
     first_bar = credit[:, 0]
     assert first_bar[labels.index("G:maj")] == first_bar[labels.index("B:min")] == first_bar[labels.index("E:min")] == 1.0
     assert first_bar[labels.index("A:maj")] == 0.0 and np.all(credit[:, :4] == credit[:, [0]])  # the whole bar
+
+
+def test_a_bars_triad_over_a_bass_a_third_below_is_that_bass_notes_seventh_chord():
+    """F♯maj7 (F♯ A♯ C♯ F) comped with its root soft over a walking bass F♯ A♯ C♯ F: the bar reads B♭ minor
+    (its upper three notes) even with the downbeat-bass weight; the bass a major third under B♭ names F♯maj7."""
+    beat_sec, n_beats = 0.5, 8
+    frame_times = np.arange(0, n_beats * beat_sec, 0.05)
+    beat_frames = np.arange(0, len(frame_times), 10)
+    chroma = np.full((12, len(frame_times)), 0.05)
+    chroma[[10, 1, 5]] = 1.0  # A♯, C♯, F
+    chroma[6] = 0.4           # F♯
+    bass = np.full((12, len(frame_times)), 0.1)
+    for b, pc in enumerate([6, 10, 1, 5] * 2):
+        span = slice(b * 10, (b + 1) * 10)
+        chroma[pc, span] += 0.5
+        bass[pc, span] = 5.0
+    meter = {"beat_times_sec": list(np.arange(n_beats) * beat_sec), "downbeat_times_sec": [0.0, 2.0], "beats_per_bar": 4}
+    args = (chroma, frame_times, beat_frames, n_beats * beat_sec)
+    kw = {"meter": meter, "bass": bass, "downbeat_bass_weight": 0.1}
+    assert [c["label"] for c in chords.estimate_chords(*args, "majmin", **kw)] == ["Bb:min"]
+    assert [c["label"] for c in chords.estimate_chords(*args, "majmin", reroot=True, **kw)] == ["F#:maj"]
+    assert [c["label"] for c in chords.estimate_chords(*args, "sevenths", reroot=True, **kw)] == ["F#:maj7"]
+    # the rule alone: D♭ major over B♭ is B♭m7; over G (not a third below) or over its own third F (an inversion) it stays
+    seg = lambda: [{"start_sec": 0.0, "end_sec": 4.0, "label": "C#:maj"}]  # noqa: E731
+    for bass_pc, expected in ((10, "Bb:min7"), (7, "C#:maj"), (5, "C#:maj")):
+        low = np.full((12, len(frame_times)), 0.1)
+        low[bass_pc] = 5.0
+        assert chords.reroot_over_bass(seg(), low, frame_times, meter["beat_times_sec"], [0.0, 2.0])[0]["label"] == expected
+    # a bass too faint to be a note (leakage under a bass-less intro) renames nothing
+    faint = np.full((12, len(frame_times)), 0.1)
+    faint[10] = 0.2
+    assert chords.reroot_over_bass(seg(), faint, frame_times, meter["beat_times_sec"], [0.0, 2.0])[0]["label"] == "C#:maj"
