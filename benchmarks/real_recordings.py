@@ -48,9 +48,10 @@ def main() -> None:
         minutes += len(y) / 44100 / 60
         rows.append((f, row, f"{key} {scale}", float(bpm), np.asarray(ticks, dtype=float)))
     print(f"\nReal recordings: {len(files)} files, {minutes:.1f} audio minutes")
-    print("| file | min | mirray error | mirray tempo | Essentia tempo | beat F vs Essentia | mirray key | Essentia key | key score vs Essentia "
-          "| meter | sections |")
-    print("|---|---:|---|---:|---:|---:|---|---|---:|---|---:|")
+    print("| file | min | mirray error | mirray tempo | tempo confidence | pulse clarity | Essentia tempo | beat F vs Essentia | mirray key "
+          "| Essentia key | key score vs Essentia | meter | sections |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---|---|---:|---|---:|")
+    by_confidence: dict[bool, list[float]] = {True: [], False: []}
     tempo_agree = tempo_agree2 = key_scores = beat_f = 0.0
     for f, row, ekey, ebpm, eticks in rows:
         err = row["error"]["error_type"] if row["error"] else "-"
@@ -58,17 +59,22 @@ def main() -> None:
         agree, agree2 = tempo_accuracy(t, ebpm)  # Essentia as the reference
         ks = mir_eval.key.weighted_score(ekey, row["key"]) if row.get("key") else 0.0
         tempo_agree += agree
+        by_confidence[(row.get("tempo_confidence") or 0.0) >= 0.5].append(agree)
         tempo_agree2 += agree2
         key_scores += ks
         # beat phase, not just tempo: a grid on the off-beats agrees on tempo and scores 0 here
         bf = mir_eval.beat.f_measure(mir_eval.beat.trim_beats(eticks), mir_eval.beat.trim_beats(np.asarray(row.get("beat_times_sec") or [])))
         beat_f += bf
-        print(f"| {f.name} | {(row.get('decoded_duration_sec') or 0) / 60:.1f} | {err} | {t:.1f} | {ebpm:.1f} | {bf:.2f} | {row.get('key')} | {ekey} | "
+        conf, clarity = row.get("tempo_confidence"), row.get("pulse_clarity")
+        print(f"| {f.name} | {(row.get('decoded_duration_sec') or 0) / 60:.1f} | {err} | {t:.1f} | "
+              f"{'-' if conf is None else f'{conf:.2f}'} | {'-' if clarity is None else f'{clarity:.2f}'} | {ebpm:.1f} | {bf:.2f} | {row.get('key')} | {ekey} | "
               f"{ks:.1f} | {row.get('time_signature')} | {len(row.get('sections') or [])} |")
     n = len(rows)
     print(f"\nerrors: {sum(r[1]['error'] is not None for r in rows)} of {n}; tempo agreement with Essentia: {tempo_agree / n:.2f} "
           f"(within 4 %), {tempo_agree2 / n:.2f} (allowing octave errors); beat F vs Essentia's beats: {beat_f / n:.2f}; "
           f"key agreement (MIREX weighted, Essentia as reference): {key_scores / n:.2f}")
+    print("tempo agreement by mirray tempo_confidence: " + "; ".join(
+        f"{'≥ 0.5' if high else '< 0.5'}: {np.mean(v):.2f} ({len(v)} files)" for high, v in by_confidence.items() if v))
     print(f"CPU core-s per audio minute: mirray all CPU stages {cpu_mirray / minutes:.3f}, Essentia key+rhythm {cpu_ess / minutes:.3f}")
 
 
