@@ -353,6 +353,13 @@ def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one
     assert np.allclose(np.diff(doubled), read_sec / 2, atol=0.011)
     # the same onsets without percussive highs (a chorale's even eighths) keep their quarter-note beat
     assert metric_level(beats, full, 0.6 * full, frame_rate_hz, 60, 200) is beats
+    # ... unless the low band (kick, bass) is as strong halfway as on the beats: a 170-BPM four-on-the-floor
+    # groove read at 85, its highs quieter than the whole (hats on the read beats only), the mid-points 0.7 overall
+    kick_full = _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.7})
+    quiet_hats = 0.5 * _pulse_env(read_sec, {0.0: 1.0})
+    assert metric_level(beats, kick_full, quiet_hats, frame_rate_hz, 60, 200, low_env=kick_full) is beats  # kick on the read beats only
+    every_beat_kick = _pulse_env(read_sec, {0.0: 1.0, 0.5: 1.0})
+    assert len(metric_level(beats, kick_full, quiet_hats, frame_rate_hz, 60, 200, low_env=every_beat_kick)) == 2 * len(beats) - 1
     # halfway onsets clearly weaker than the beats (eighth-note hats): the beat level stays
     hats = _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.5})
     assert metric_level(beats, hats, 1.2 * hats, frame_rate_hz, 60, 200) is beats
