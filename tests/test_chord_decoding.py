@@ -208,22 +208,30 @@ def test_a_seventh_heard_on_one_beat_is_a_passing_tone_one_heard_throughout_is_t
     assert chords.add_sevenths([dict(s) for s in seg], half, frame_times, beat_times_sec=beats)[0]["label"] == "C:maj"
 
 
-def test_the_downbeat_bass_names_the_bar_when_a_walking_bass_outvotes_the_root():
-    """Two bars of F♯m7 (F♯ A C♯ E) with the root softer in the chords and a walking bass F♯ A C♯ E: summed
-    over the bar the upper three notes (A major) win; the downbeat's bass note, weighed over its bar, names F♯."""
+def _walking_bass_bars(root: int, upper: list[int], root_level: float):
+    """Two 4/4 bars at 120 BPM (20 frames a second) of a seventh chord comped with its root at ``root_level`` and its
+    upper three notes at 1, over a walking bass root–upper[0]–upper[1]–upper[2]: chroma, bass chroma, frame times,
+    beat frames, meter."""
     beat_sec, n_beats = 0.5, 8
     frame_times = np.arange(0, n_beats * beat_sec, 0.05)
     beat_frames = np.arange(0, len(frame_times), 10)
     chroma = np.full((12, len(frame_times)), 0.05)
-    chroma[[9, 1, 4]] = 1.0  # A, C♯, E
-    chroma[6] = 0.6          # F♯
+    chroma[upper] = 1.0
+    chroma[root] = root_level
     bass = np.full((12, len(frame_times)), 0.1)
-    for b, pc in enumerate([6, 9, 1, 4] * 2):
+    for b, pc in enumerate([root, *upper] * 2):
         span = slice(b * 10, (b + 1) * 10)
         chroma[pc, span] += 0.5
         bass[pc, span] = 5.0
     meter = {"beat_times_sec": list(np.arange(n_beats) * beat_sec), "downbeat_times_sec": [0.0, 2.0], "beats_per_bar": 4}
-    args = (chroma, frame_times, beat_frames, n_beats * beat_sec, "majmin")
+    return chroma, bass, frame_times, beat_frames, meter
+
+
+def test_the_downbeat_bass_names_the_bar_when_a_walking_bass_outvotes_the_root():
+    """Two bars of F♯m7 (F♯ A C♯ E) with the root softer in the chords and a walking bass F♯ A C♯ E: summed
+    over the bar the upper three notes (A major) win; the downbeat's bass note, weighed over its bar, names F♯."""
+    chroma, bass, frame_times, beat_frames, meter = _walking_bass_bars(6, [9, 1, 4], 0.6)  # F♯ under A, C♯, E
+    args = (chroma, frame_times, beat_frames, 4.0, "majmin")
     assert [c["label"] for c in chords.estimate_chords(*args, meter=meter)] == ["A:maj"]
     assert [c["label"] for c in chords.estimate_chords(*args, meter=meter, bass=bass, downbeat_bass_weight=0.1)] == ["F#:min"]
     # an inverted chord keeps its name: G/B's bass B is a chord tone of G major as much as of B minor or E minor
@@ -243,19 +251,8 @@ def test_the_downbeat_bass_names_the_bar_when_a_walking_bass_outvotes_the_root()
 def test_a_bars_triad_over_a_bass_a_third_below_is_that_bass_notes_seventh_chord():
     """F♯maj7 (F♯ A♯ C♯ F) comped with its root soft over a walking bass F♯ A♯ C♯ F: the bar reads B♭ minor
     (its upper three notes) even with the downbeat-bass weight; the bass a major third under B♭ names F♯maj7."""
-    beat_sec, n_beats = 0.5, 8
-    frame_times = np.arange(0, n_beats * beat_sec, 0.05)
-    beat_frames = np.arange(0, len(frame_times), 10)
-    chroma = np.full((12, len(frame_times)), 0.05)
-    chroma[[10, 1, 5]] = 1.0  # A♯, C♯, F
-    chroma[6] = 0.4           # F♯
-    bass = np.full((12, len(frame_times)), 0.1)
-    for b, pc in enumerate([6, 10, 1, 5] * 2):
-        span = slice(b * 10, (b + 1) * 10)
-        chroma[pc, span] += 0.5
-        bass[pc, span] = 5.0
-    meter = {"beat_times_sec": list(np.arange(n_beats) * beat_sec), "downbeat_times_sec": [0.0, 2.0], "beats_per_bar": 4}
-    args = (chroma, frame_times, beat_frames, n_beats * beat_sec)
+    chroma, bass, frame_times, beat_frames, meter = _walking_bass_bars(6, [10, 1, 5], 0.4)  # F♯ under A♯, C♯, F
+    args = (chroma, frame_times, beat_frames, 4.0)
     kw = {"meter": meter, "bass": bass, "downbeat_bass_weight": 0.1}
     assert [c["label"] for c in chords.estimate_chords(*args, "majmin", **kw)] == ["Bb:min"]
     assert [c["label"] for c in chords.estimate_chords(*args, "majmin", reroot=True, **kw)] == ["F#:maj"]
