@@ -49,7 +49,7 @@ FEATURES = pa.schema([
     # MIR
     ("tempo_bpm", pa.float64()),
     ("tempo_confidence", pa.float32()),       # 0..1: steadiness of the beats × how clear the pulse is (mir.tempo_confidence)
-    ("pulse_clarity", pa.float32()),          # onset autocorrelation at the beat period, ≤ 1; near 0: no audible beat
+    ("pulse_clarity", pa.float32()),          # onset autocorrelation at the beat period, ≤ 1; near 0: no beat in the onsets (tempo a guess)
     ("beat_times_sec", pa.list_(pa.float32())),
     ("onset_times_sec", pa.list_(pa.float32())),
     ("key", pa.string()),                     # "A major", "C# minor"

@@ -107,8 +107,9 @@ def tempo_and_beats(
 def pulse_clarity(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float | None) -> float | None:
     """Autocorrelation of the onset envelope at the beat period, as a share of its energy (the
     autocorrelation flavour of Lartillot et al.'s pulse clarity, ISMIR 2008): near 1 when onsets repeat
-    every beat, near 0 when nothing does (a pad whose chords change once a bar under a floating melody:
-    the tracker then follows its tempo prior). The best value within ±2 frames of the period."""
+    every beat, near 0 when nothing in this envelope does (slow-attack strings or choir whose chords change once
+    a bar: the tracker then follows its tempo prior; a phase-aware tracker may still find a faint beat there,
+    BENCHMARKS.md). The best value within ±2 frames of the period."""
     import librosa
 
     if not tempo_bpm:
@@ -123,8 +124,8 @@ def pulse_clarity(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float 
 
 def tempo_confidence(regularity: float | None, clarity: float | None, no_pulse: float = 0.1, clear_pulse: float = 0.4) -> float | None:
     """Beat steadiness (``_beat_regularity``) × a ramp of pulse clarity from 0 at ``no_pulse`` to 1 at
-    ``clear_pulse``: drum-less chorales with no beat-level onsets measured 0.00–0.05 and every song with a
-    pulse 0.50 or more (BENCHMARKS.md). Neither term sees octave (half/double tempo) errors."""
+    ``clear_pulse``: drum-less chorales whose mel-flux envelope shows no beat measured 0.00–0.05 and every other
+    generated song 0.50 or more (BENCHMARKS.md). Neither term sees octave (half/double tempo) errors."""
     if regularity is None or clarity is None:
         return regularity
     return float(regularity * np.clip((clarity - no_pulse) / (clear_pulse - no_pulse), 0.0, 1.0))
