@@ -124,7 +124,7 @@ def test_song_id_is_content_hash():
 
 
 def test_a_pad_without_beat_level_onsets_says_its_tempo_is_a_guess():
-    # slow-attack chords changing every 3.1 s under a slow-attack melody at random times: no beat to hear
+    # slow-attack chords changing every 3.1 s under a slow-attack melody at random times: no beat in the onsets
     sr = 22050
     rng = np.random.default_rng(5)
     t = np.arange(sr * 31) / sr

@@ -438,15 +438,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     else:
         change = np.full(len(times) - 1, 1.0 - self_transition)
     path = _viterbi_uniform_switch(log_obs, np.log1p(-change), np.log(change / (len(labels) - 1)))
-    out: list[dict] = []
-    for i, state in enumerate(path):
-        start, end = float(times[i]), float(times[i + 1])
-        if end <= start:
-            continue
-        if out and out[-1]["label"] == labels[state]:
-            out[-1]["end_sec"] = end
-        else:
-            out.append({"start_sec": start, "end_sec": end, "label": labels[state]})
+    out = _merged([{"start_sec": float(times[i]), "end_sec": float(times[i + 1]), "label": labels[state]}
+                   for i, state in enumerate(path) if times[i + 1] > times[i]])
     if meter and upper_structures and meter.get("downbeat_times_sec"):
         out = merge_upper_structures(out, *(seventh_chroma or (chroma, frame_times_sec)), meter["downbeat_times_sec"],
                                      "sevenths" if vocabulary == "sevenths" else "majmin")
