@@ -8,7 +8,9 @@ scored per genre). Scored with mir_eval: key (MIREX weighted), tempo, beats,
 downbeats, time signature, chords (majmin, sevenths), section boundaries (hit rate at 0.5 s and 3 s) and
 section labels (pairwise frame-clustering F, share of time with the true functional label). Essentia
 (`pip install essentia`, benchmark only) runs KeyExtractor(edma), RhythmExtractor2013 and
-ChordsDetectionBeats on the same decoded audio, and MusicExtractor for the cost comparison.
+ChordsDetectionBeats on the same decoded audio, and MusicExtractor for the cost comparison; a plain librosa
+baseline (benchmarks/librosa_baseline.py: librosa's beat tracker, Krumhansl–Schmuckler key, template + Viterbi
+chords, agglomerative sections) shows what librosa's building blocks give without mirray's methods.
 
     .venv/bin/python benchmarks/mir_eval_bench.py [--songs 32 --song-sec 90]
     # A/B a setting on the same audio, rendered once:
@@ -27,6 +29,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
+from librosa_baseline import librosa_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.synth import POP_FORM, render_clip, write_mp3
 from mirray.pipeline import song
@@ -132,8 +135,10 @@ def essentia_music_extractor_cpu(path: Path) -> float:
 
 
 def _essentia_chords(labels: list[str], beats: list[float], duration: float):
-    """Essentia labels ("C", "Am") per beat span → intervals + Harte labels."""
-    edges = [0.0, *beats, duration]
+    """Essentia labels ("C", "Am") → intervals + Harte labels. ChordsDetectionBeats gives one label per span
+    between consecutive beats (len(beats) − 1); before the first beat and after the last there is none (mir_eval
+    scores those as "N"). Before session 17 label i sat on the span before beat i, a beat early (BENCHMARKS.md)."""
+    edges = [*beats, duration]
     iv, lab = [], []
     for i, l in enumerate(labels[: len(edges) - 1]):
         iv.append([edges[i], edges[i + 1]])
@@ -176,7 +181,8 @@ def score(truth: dict, est: dict, dur: float) -> dict:
         est_iv = np.array([[s_["start_sec"], s_["end_sec"]] for s_ in est["sections"]])
         out["sections_hr0.5_f"] = mir_eval.segment.detection(ref_iv, est_iv, window=0.5)[2]
         out["sections_hr3_f"] = mir_eval.segment.detection(ref_iv, est_iv, window=3.0)[2]
-        out.update(section_labels(truth["sections"], est["sections"]))
+        if all(s_["label"] is not None for s_ in est["sections"]):  # the librosa baseline has boundaries only
+            out.update(section_labels(truth["sections"], est["sections"]))
     return out
 
 
@@ -239,6 +245,7 @@ def main() -> None:
     p.add_argument("--detune-cents", type=float, default=0.0,
                    help="gm corpus: play the songs this many cents sharp (and as much faster), as off-speed tape or vinyl")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
+    p.add_argument("--no-librosa", dest="librosa", action="store_false", help="skip the plain librosa baseline")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one mirray setting for this run, e.g. --set mir.chord_downbeat_bass=0 (repeatable): A/B a change")
     p.add_argument("--cache", type=Path, metavar="DIR",
@@ -249,13 +256,15 @@ def main() -> None:
     cfg = load_config(overrides=args.set)
     songs = cached_or_rendered(args)
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
-    results = {"mirray": [], "essentia": []}
-    cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0}
+    results = {"mirray": [], "essentia": [], "librosa baseline": []}
+    cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0, "librosa baseline": 0.0}
     steps: dict[str, float] = {}
     key_calibration: list[tuple[float, bool]] = []
     tempo_calibration: list[tuple[float, bool]] = []
     if args.essentia:
         essentia_run(songs[0]["path"])
+    if args.librosa:
+        librosa_run(songs[0]["path"])
     for s in songs:
         row, cpu = mirray_run(s["path"], cfg)
         cost["mirray"] += cpu
@@ -273,6 +282,10 @@ def main() -> None:
             cost["essentia (these 3 extractors)"] += cpu
             results["essentia"].append(score(s, est, s["duration_sec"]))
             cost["essentia MusicExtractor"] += essentia_music_extractor_cpu(s["path"])
+        if args.librosa:
+            est, cpu = librosa_run(s["path"])
+            cost["librosa baseline"] += cpu
+            results["librosa baseline"].append(score(s, est, s["duration_sec"]))
     minutes = sum(s["duration_sec"] for s in songs) / 60
     metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths",
                "sections_hr0.5_f", "sections_hr3_f", "sections_pairwise_f", "sections_label_acc"]
