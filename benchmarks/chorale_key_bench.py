@@ -20,7 +20,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import calibration_error, mirray_run, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, calibration_error, mirray_run, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.chorales import render_chorales
 
@@ -41,10 +41,11 @@ def main() -> None:
     p.add_argument("--chorales", type=int, default=100)
     p.add_argument("--dir", type=Path, help="render into this folder instead of a temporary one")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
+    add_set_option(p)
     args = p.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="mirray-chorales-"))
     songs = render_chorales(folder, args.chorales)
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     no_cue = copy.deepcopy(cfg)
     no_cue["mir"]["key_end_cadence_weight"] = 0.0
     systems = {"mirray": cfg, "mirray, no final-cadence cue": no_cue}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import gm_mp3, mirray_run, score
+from mir_eval_bench import add_set_option, gm_mp3, mirray_run, score
 from mirray.config import load_config
 from mirray.corpus.gm_songs import SOUNDFONTS, SongSpec
 from mirray.udfs.mir import PITCH_CLASSES
@@ -31,8 +31,9 @@ def specs(n: int, seed: int = 68) -> list[SongSpec]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=12)
+    add_set_option(p)
     args = p.parse_args()
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     folder = Path(tempfile.mkdtemp(prefix="mirray-68-"))
     rows, found = [], collections.Counter()
     for i, spec in enumerate(specs(args.songs)):

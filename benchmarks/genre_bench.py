@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.gm_genres import GENRES, genre_specs
 from mirray.udfs import genre
@@ -77,8 +77,9 @@ def main() -> None:
     p.add_argument("--sharpness", type=float, default=None, help="override theory.genre_sharpness")
     p.add_argument("--fit-sharpness", action="store_true",
                    help="also print the sharpness that minimises the log loss on these songs (fit on one seed, test on another)")
+    add_set_option(p)
     args = p.parse_args()
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     if args.sharpness is not None:
         cfg["theory"]["genre_sharpness"] = args.sharpness
     sharpness = cfg["theory"]["genre_sharpness"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import gm_mp3, mirray_run
+from mir_eval_bench import add_set_option, gm_mp3, mirray_run
 from mirray.config import load_config
 from mirray.corpus.gm_songs import SOUNDFONTS, SongSpec
 from mirray.udfs.mir import PITCH_CLASSES
@@ -41,8 +41,9 @@ def _at(segments: list, t: float) -> str | None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=12)
+    add_set_option(p)
     args = p.parse_args()
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     folder = Path(tempfile.mkdtemp(prefix="mirray-inv-"))
     majmin, majmin_inv = [], []
     inverted_hits = inverted_total = false_inv = root_total = 0

@@ -232,6 +232,12 @@ def cached_or_rendered(args) -> list[dict]:
     return songs
 
 
+def add_set_option(p: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable), for ``load_config(overrides=args.set)``: every benchmark can A/B a setting."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one mirray setting for this run, e.g. --set mir.chord_downbeat_bass=0 (repeatable): A/B a change")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
@@ -246,8 +252,7 @@ def main() -> None:
                    help="gm corpus: play the songs this many cents sharp (and as much faster), as off-speed tape or vinyl")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     p.add_argument("--no-librosa", dest="librosa", action="store_false", help="skip the plain librosa baseline")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one mirray setting for this run, e.g. --set mir.chord_downbeat_bass=0 (repeatable): A/B a change")
+    add_set_option(p)
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="keep the rendered songs here and reuse them on later runs with the same corpus arguments "
                         "(rendering is most of a run; an A/B then scores the same audio)")

@@ -18,7 +18,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import tempo_accuracy  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.pipeline import song
 
@@ -27,12 +27,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("dirs", nargs="+")
     p.add_argument("--min-bytes", type=int, default=500_000, help="skip jingles and effects")
+    add_set_option(p)
     args = p.parse_args()
     import essentia.standard as es
 
     files = sorted(f for d in args.dirs for f in Path(d).rglob("*") if f.suffix.lower() in (".ogg", ".mp3", ".flac", ".wav")
                    and f.stat().st_size >= args.min_bytes)
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     song.process_song({"song_id": "w", "uri": "w", "file_size_bytes": 0, "duplicate_uris": []}, files[0].read_bytes(), cfg, "warm")
     rows, cpu_mirray, cpu_ess, minutes = [], 0.0, 0.0, 0.0
     for f in files:

@@ -23,7 +23,7 @@ import librosa
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import section_labels, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, section_labels, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.gm_songs import benchmark_specs, render
 from mirray.pipeline import song
@@ -70,8 +70,9 @@ def score(truth: dict, beats: list[float], downbeats: list[float], tempo: float 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
+    add_set_option(p)
     args = p.parse_args()
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     rows: dict[str, list[dict]] = {"mix": [], "oracle stems": [], "mix + stem chords": []}
     labels: dict[str, list[dict]] = {"mix": [], "mix + vocals stem": []}
     instrumental = np.zeros(3, dtype=int)  # true instrumental sections, of them found (half covered), sections labelled so

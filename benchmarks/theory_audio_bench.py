@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.gm_songs import benchmark_specs
 from mirray.udfs import theory
@@ -97,8 +97,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
     p.add_argument("--seed", type=int, default=2026, help="2026 is the benchmark set, another seed a held-out set of new songs")
+    add_set_option(p)
     args = p.parse_args()
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     folder = Path(tempfile.mkdtemp(prefix="mirray-theory-"))
     exact, triad, keys, swing, misses = [], [], [], [], []
     counts = {k: np.zeros(3) for k in (*TYPES, None)}

@@ -24,7 +24,7 @@ import music21
 import numpy as np
 from music21 import converter, corpus, roman
 
-from mir_eval_bench import mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.corpus.chorales import render_chorale
 from mirray.udfs import theory
@@ -61,8 +61,9 @@ def ref_numeral(rn) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=68)
+    add_set_option(p)
     args = p.parse_args()
-    cfg = load_config()
+    cfg = load_config(overrides=args.set)
     folder = Path(tempfile.mkdtemp(prefix="mirray-rntxt-"))
     files = sorted(glob.glob(str(Path(music21.__file__).parent / "corpus" / "**" / "*.rntxt"), recursive=True))[: args.limit]
     stats = {src: {"chord": [], "key": [], "numeral": [], "pieces": 0, "minutes": 0.0} for src in ("bach", "monteverdi")}
