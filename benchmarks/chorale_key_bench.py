@@ -61,6 +61,7 @@ def main() -> None:
                 print(f"{song['path'].name}: error {row['error']['message']}")
             estimates[name].append(row.get("key"))
             if name == "mirray":
+                tempo_bpm = row.get("tempo_bpm")
                 confidences.append(row.get("key_confidence") or 0.0)
                 tempi["mirray"].append(tempo_accuracy(row.get("tempo_bpm"), song["tempo_qpm"]))
         minutes += (row.get("decoded_duration_sec") or 0.0) / 60
@@ -69,7 +70,8 @@ def main() -> None:
             for prof, key in keys.items():
                 estimates[f"Essentia KeyExtractor {prof}"].append(key)
             tempi["Essentia RhythmExtractor2013"].append(tempo_accuracy(essentia_bpm, song["tempo_qpm"]))
-        print(f"[{i + 1}/{len(songs)}] {song['source']} → {song['key']}: mirray {estimates['mirray'][-1]}", flush=True)
+        print(f"[{i + 1}/{len(songs)}] {song['source']} → {song['key']}, {song['tempo_qpm']} qpm, GM {song['program']}: "
+              f"mirray {estimates['mirray'][-1]}, {tempo_bpm or 0:.1f} BPM", flush=True)
     print(f"\nBach chorales, global key: {len(songs)} pieces, {minutes:.1f} audio min, "
           f"{sum(s['key'].endswith('minor') for s in songs)} in minor")
     print("| system | MIREX weighted | exact | fifth | relative | parallel | other |")

@@ -381,6 +381,28 @@ def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one
     assert np.allclose(metric_level(beats, groove, groove, frame_rate_hz, 60, 200, low_env=groove), beats[0::2])
 
 
+def test_harmonic_rhythm_halves_a_chorale_read_at_its_eighths():
+    from mirray.udfs.beat_refine import harmonic_rhythm_level
+
+    frame_rate_hz = 100.0
+    # a 66-qpm chorale read at 132: a chord per quarter = every other tracked beat, those beats louder (all voices
+    # attack), passing eighths between them
+    read_sec = 60 / 132
+    beats = np.arange(1.0, 20.0, read_sec)
+    names = ["C:maj", "A:min", "F:maj", "G:maj"]
+    per_quarter = [{"start_sec": float(t), "end_sec": float(t + 2 * read_sec), "label": names[i % 4]}
+                   for i, t in enumerate(beats[0::2])]
+    chorale = _pulse_env(2 * read_sec, {0.0: 1.0, 0.5: 0.55})
+    assert np.allclose(harmonic_rhythm_level(beats, per_quarter, chorale, frame_rate_hz, 60), beats[0::2])
+    # a song read right whose chords change every half bar: a ride on every beat (onsets even) or a backbeat (the
+    # other beats louder) keeps the grid; so do chords a bar long, and a halved tempo under tempo_min_bpm
+    assert len(harmonic_rhythm_level(beats, per_quarter, _pulse_env(read_sec, {0.0: 1.0}), frame_rate_hz, 60)) == len(beats)
+    assert len(harmonic_rhythm_level(beats, per_quarter, _pulse_env(2 * read_sec, {0.0: 0.55, 0.5: 1.0}), frame_rate_hz, 60)) == len(beats)
+    per_bar = [{"start_sec": float(t), "end_sec": float(t + 4 * read_sec), "label": names[i % 4]} for i, t in enumerate(beats[0::4])]
+    assert len(harmonic_rhythm_level(beats, per_bar, chorale, frame_rate_hz, 60)) == len(beats)
+    assert len(harmonic_rhythm_level(beats, per_quarter, chorale, frame_rate_hz, 70)) == len(beats)
+
+
 def test_metric_level_reads_the_backbeat_between_kicks():
     from mirray.udfs.beat_refine import metric_level
 

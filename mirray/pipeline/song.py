@@ -120,6 +120,12 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
+            if mir_cfg["harmonic_rhythm_level"] and row["beat_times_sec"]:  # a chorale tracked at its eighths: back to the quarter
+                level = beat_refine.harmonic_rhythm_level(np.asarray(row["beat_times_sec"]), first, onset_env, mir_sr / hop,
+                                                          mir_cfg["tempo_min_bpm"])
+                if len(level) < len(row["beat_times_sec"]):
+                    row.update(mir.beat_fields(level, onset_env, mir_sr / hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"]))
+                    beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(meter_treble, beat_frames)

@@ -92,16 +92,24 @@ def tempo_and_beats(
                 leveled = beat_refine.off_beat_fix(leveled, low_env, sr_hz / hop_length)
             leveled = beat_refine.swung_off_beat_fix(leveled, onset_env, sr_hz / hop_length)
         beat_times_sec = leveled
-    tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or tempo_fine
+    return {**beat_fields(beat_times_sec, onset_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm, tempo_fine),
+            "onset_times_sec": np.round(onset_times, 4).tolist()}
+
+
+def beat_fields(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, tempo_min_bpm: float,
+                tempo_max_bpm: float, fallback_bpm: float | None = None) -> dict:
+    """tempo_bpm (a line through the beats, else ``fallback_bpm``; octaves into the range), tempo_confidence,
+    pulse_clarity and beat_times_sec of a beat grid: for a grid that a later check moves to another metric level too."""
+    beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
+    tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or fallback_bpm
     if tempo_bpm:
         while tempo_bpm < tempo_min_bpm:
             tempo_bpm *= 2
         while tempo_bpm > tempo_max_bpm:
             tempo_bpm /= 2
-    clarity = pulse_clarity(onset_env, sr_hz / hop_length, tempo_bpm)
+    clarity = pulse_clarity(onset_env, frame_rate_hz, tempo_bpm)
     return {"tempo_bpm": tempo_bpm, "tempo_confidence": tempo_confidence(_beat_regularity(beat_times_sec, tempo_bpm), clarity),
-            "pulse_clarity": clarity, "beat_times_sec": beat_times_sec.round(4).tolist(),
-            "onset_times_sec": np.round(onset_times, 4).tolist()}
+            "pulse_clarity": clarity, "beat_times_sec": beat_times_sec.round(4).tolist()}
 
 
 def pulse_clarity(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float | None) -> float | None:
