@@ -289,7 +289,7 @@ def harmonic_rhythm_level(beat_times_sec: np.ndarray, chords: list[dict], onset_
     """The beats halved (keeping the stronger ones) when the grid is a subdivision of the beat the harmony moves on.
 
     Bach chorales change chord on every quarter and move in passing eighths; the tracker's 120-BPM prior reads a
-    66–100 qpm chorale at the eighth (30 of 100 rendered chorales, BENCHMARKS.md). There the chords last two tracked
+    66–100 qpm chorale at the eighth (22 of 100 rendered chorales, BENCHMARKS.md). There the chords last two tracked
     beats (median in ``chord_beats_range``), at least ``min_parity`` of the changes land on the same one of every two
     beats, and the onsets agree: those beats are clearly the louder ones (weaker / stronger mean onset strength under
     ``max_alternation``). Songs at the right level with a chord change every half bar fail the last test: drums or
