@@ -63,7 +63,7 @@ def main() -> None:
             if name == "mirray":
                 tempo_bpm = row.get("tempo_bpm")
                 confidences.append(row.get("key_confidence") or 0.0)
-                tempi["mirray"].append(tempo_accuracy(row.get("tempo_bpm"), song["tempo_qpm"]))
+                tempi["mirray"].append(tempo_accuracy(tempo_bpm, song["tempo_qpm"]))
         minutes += (row.get("decoded_duration_sec") or 0.0) / 60
         if profiles:
             keys, essentia_bpm = essentia_keys(song["path"], profiles)

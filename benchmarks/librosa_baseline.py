@@ -2,7 +2,8 @@
 blocks with textbook glue and no tuning, to show what mirray's own methods add over it.
 
 - tempo and beats: ``librosa.beat.beat_track`` with its defaults (Ellis's dynamic-programming tracker);
-- key: Krumhansl–Kessler profiles correlated with the song's mean ``chroma_cqt`` (Krumhansl–Schmuckler);
+- key: Krumhansl–Kessler profiles correlated with the song's mean ``chroma_cqt`` (Krumhansl–Schmuckler; mirray's
+  ``key_from_chroma`` with none of its chord cues, which is exactly that);
 - chords: beat-synchronous ``chroma_cqt`` against 24 binary major/minor triad templates, a softmax of
   the cosine similarities, decoded by ``librosa.sequence.viterbi_discriminative`` with a self-loop
   (``transition_loop``, 0.8);
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mirray.udfs import audio
-from mirray.udfs.mir import KEY_PROFILES, PITCH_CLASSES
+from mirray.udfs.mir import PITCH_CLASSES, key_from_chroma
 
 SR_HZ, HOP = 22050, 512
 SECTION_SEC = 20.0
@@ -36,7 +37,8 @@ def librosa_run(path: Path) -> tuple[dict, float]:
     tempo, beat_frames = librosa.beat.beat_track(y=y, sr=SR_HZ, hop_length=HOP)
     beat_times = librosa.frames_to_time(beat_frames, sr=SR_HZ, hop_length=HOP)
     chroma = librosa.feature.chroma_cqt(y=y, sr=SR_HZ, hop_length=HOP)
-    est = {"tempo_bpm": float(np.atleast_1d(tempo)[0]), "beat_times_sec": beat_times.tolist(), "key": _key(chroma.mean(axis=1))}
+    est = {"tempo_bpm": float(np.atleast_1d(tempo)[0]), "beat_times_sec": beat_times.tolist(),
+           "key": key_from_chroma(chroma.mean(axis=1), "krumhansl")["key"]}
     bounds = librosa.util.fix_frames(beat_frames, x_min=0, x_max=chroma.shape[1])
     span_times = np.append(librosa.frames_to_time(bounds[:-1], sr=SR_HZ, hop_length=HOP), duration_sec)
     est["chords"] = _chords(librosa.util.sync(chroma, bounds, aggregate=np.median), span_times)
@@ -47,14 +49,6 @@ def librosa_run(path: Path) -> tuple[dict, float]:
     edges = np.append(np.maximum(starts, 0.0), duration_sec)
     est["sections"] = [{"start_sec": float(a), "end_sec": float(b), "label": None} for a, b in zip(edges[:-1], edges[1:]) if b > a]
     return est, time.process_time() - cpu0
-
-
-def _key(chroma_mean: np.ndarray) -> str | None:
-    if np.std(chroma_mean) == 0:
-        return None
-    scores = [(np.corrcoef(chroma_mean, np.roll(profile, tonic))[0, 1], f"{PITCH_CLASSES[tonic]} {mode}")
-              for mode, profile in zip(("major", "minor"), KEY_PROFILES["krumhansl"]) for tonic in range(12)]
-    return max(scores)[1]
 
 
 def _chords(sync_chroma: np.ndarray, span_times: np.ndarray, sharpness: float = 20.0, stay: float = 0.8) -> list[dict]:

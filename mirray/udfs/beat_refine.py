@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mirray.udfs.chords import chord_beats
+
 
 def refine_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float, multiples: tuple[int, ...] = (4, 2, 1)) -> float:
     """Sub-frame tempo from the onset envelope's autocorrelation.
@@ -82,6 +84,13 @@ def peaks_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float, radiu
     """Onset strength at each time, max over ±``radius`` frames (an attack straddling frames still counts)."""
     f = np.round(np.asarray(times_sec) * frame_rate_hz).astype(int)
     return np.max([env[np.clip(f + d, 0, len(env) - 1)] for d in range(-radius, radius + 1)], axis=0)
+
+
+def beat_alternation(env: np.ndarray, beat_times_sec: np.ndarray, frame_rate_hz: float) -> tuple[float, int]:
+    """(weaker / stronger mean onset strength of the even and odd beats, 1 if the odd ones are the stronger else 0)."""
+    e = peaks_at(env, beat_times_sec, frame_rate_hz, radius=2)
+    even, odd = e[0::2].mean(), e[1::2].mean()
+    return float(min(even, odd) / max(even, odd, 1e-9)), int(odd > even)
 
 
 def strength_at(env: np.ndarray, times_sec: np.ndarray, frame_rate_hz: float) -> float:
@@ -267,10 +276,8 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
         doubled[0::2], doubled[1::2] = beats, mids
         return doubled
     if tempo_bpm / 2 >= min_bpm:
-        def alternation(env: np.ndarray) -> tuple[float, int]:  # weaker / stronger mean strength of odd vs even beats; the stronger
-            e = peaks_at(env, beats[:-1], frame_rate_hz, radius=2)
-            even, odd = e[0::2].mean(), e[1::2].mean()
-            return float(min(even, odd) / max(even, odd, 1e-9)), int(odd > even)
+        def alternation(env: np.ndarray) -> tuple[float, int]:
+            return beat_alternation(env, beats[:-1], frame_rate_hz)
 
         high_alt, high_strong = alternation(high_env)
         low_alt, low_strong = alternation(low_env) if low_env is not None else (0.0, -1)
@@ -301,20 +308,19 @@ def harmonic_rhythm_level(beat_times_sec: np.ndarray, chords: list[dict], onset_
     period_sec = float(np.median(np.diff(beats)))
     if period_sec <= 0 or 60.0 / period_sec / 2 < min_bpm:
         return beats
-    played = [c for c in chords if c["label"] != "N"]
-    lengths = [(c["end_sec"] - c["start_sec"]) / period_sec for c in played]
-    if not lengths or not chord_beats_range[0] <= float(np.median(lengths)) <= chord_beats_range[1]:
+    if not chord_beats_range[0] <= chord_beats(chords, beats) <= chord_beats_range[1]:
         return beats
+    played = [c for c in chords if c["label"] != "N"]
     starts = np.array([c["start_sec"] for c in played[1:]])
-    nearest = np.abs(starts[:, None] - beats[None, :]).argmin(axis=1) if len(starts) else np.zeros(0, dtype=int)
-    on_beat = nearest[np.abs(starts - beats[nearest]) < 0.1 * period_sec] if len(starts) else nearest
+    if len(starts) < min_changes:
+        return beats
+    nearest = np.abs(starts[:, None] - beats[None, :]).argmin(axis=1)
+    on_beat = nearest[np.abs(starts - beats[nearest]) < 0.1 * period_sec]
     if len(on_beat) < min_changes:
         return beats
     odd_share = float(np.mean(on_beat % 2))
     chord_parity = int(odd_share > 0.5)
-    strength = peaks_at(onset_env, beats, frame_rate_hz, radius=2)
-    even, odd = strength[0::2].mean(), strength[1::2].mean()
-    louder = int(odd > even)
-    if max(odd_share, 1 - odd_share) >= min_parity and min(even, odd) / max(even, odd, 1e-9) < max_alternation and louder == chord_parity:
+    onset_alternation, louder = beat_alternation(onset_env, beats, frame_rate_hz)
+    if max(odd_share, 1 - odd_share) >= min_parity and onset_alternation < max_alternation and louder == chord_parity:
         return beats[chord_parity::2]
     return beats
