@@ -181,3 +181,20 @@ def test_rendered_bach_chorale_gets_its_home_key(tmp_path, shift, program, qpm, 
     assert row["error"] is None
     assert row["key"] == expected
     assert row["key_confidence"] > 0.5
+
+
+def test_score_excerpt_truth_is_a_strict_bar_grid():
+    """Beats and downbeats of a rendered score excerpt come from its bars: Joplin's Maple Leaf Rag (2/4) at 90
+    BPM puts a beat every 2/3 s and a downbeat every other beat; a compound meter (6/8) counts dotted quarters."""
+    from music21 import corpus
+
+    from mirray.corpus.scores import excerpt_truth
+
+    _, truth = excerpt_truth(corpus.parse("joplin/maple_leaf_rag"), 90.0, 20.0)
+    assert truth["time_signature"] == "2/4" and truth["beats_per_bar"] == 2 and truth["qpm"] == 90.0
+    assert np.allclose(np.diff(truth["beat_times_sec"]), 60 / 90)
+    assert truth["downbeat_times_sec"] == truth["beat_times_sec"][::2]
+    assert truth["beat_times_sec"][-1] >= 20.0 - 60 / 90 * 2
+    _, six8 = excerpt_truth(corpus.parse("schumann_robert/opus41no1/movement2"), 60.0, 10.0)
+    assert six8["time_signature"] == "6/8" and six8["beats_per_bar"] == 2 and six8["qpm"] == 90.0  # a dotted quarter = 1.5 quarters
+    assert np.allclose(np.diff(six8["beat_times_sec"]), 1.0)

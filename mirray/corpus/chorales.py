@@ -11,13 +11,10 @@ Needs fluidsynth and a GM soundfont (see gm_songs.SOUNDFONTS).
 from __future__ import annotations
 
 import random
-import subprocess
 from pathlib import Path
 
-import numpy as np
-
 from mirray.corpus.gm_songs import SOUNDFONTS
-from mirray.corpus.synth import write_mp3
+from mirray.corpus.scores import render_score
 from mirray.udfs.mir import PITCH_CLASSES
 
 PROGRAMS = (19, 48, 52, 0, 24, 71)  # church organ, strings, choir, piano, nylon guitar, clarinet
@@ -70,32 +67,5 @@ def render_chorales(folder: str | Path, count: int, seed: int = 5) -> list[dict]
 
 
 def render_chorale(score, mp3: Path, shift: int, program: int, qpm: float, soundfont: str = SOUNDFONTS[0]) -> Path | None:
-    """One score, transposed by ``shift`` semitones, every part on GM ``program`` at ``qpm``, to ``mp3``;
-    None when music21 cannot export it or MIDI cannot spell the transposition (8 sharps). Edits ``score``
-    in place when ``shift`` is 0."""
-    import pretty_midi
-    import soundfile as sf
-    from music21 import bar, repeat, tempo
-
-    mid, wav = mp3.with_suffix(".mid"), mp3.with_suffix(".wav")
-    try:
-        score = score.transpose(shift) if shift else score
-        # the written measures once: drop repeats (MIDI export would expand them) and the score's tempo marks
-        for el in list(score.recurse().getElementsByClass((tempo.MetronomeMark, bar.Repeat, repeat.RepeatMark))):
-            if el.activeSite is not None:
-                el.activeSite.remove(el)
-        score.parts[0].insert(0, tempo.MetronomeMark(number=qpm))
-        score.write("midi", fp=str(mid))
-        pm = pretty_midi.PrettyMIDI(str(mid))
-    except Exception:
-        mid.unlink(missing_ok=True)
-        return None
-    for inst in pm.instruments:
-        inst.program, inst.is_drum = program, False
-    pm.write(str(mid))
-    subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", "44100", "-T", "wav", "-F", str(wav), soundfont, str(mid)],
-                   check=True, capture_output=True)
-    y, sr_hz = sf.read(wav, dtype="float32", always_2d=True)
-    wav.unlink()
-    mid.unlink()
-    return write_mp3(mp3, y * (0.89 / max(float(np.abs(y).max()), 1e-9)), sr_hz)
+    """One score, transposed by ``shift`` semitones, every part on GM ``program`` at ``qpm``, to ``mp3`` (scores.render_score)."""
+    return render_score(score, mp3, (program,), qpm, shift, soundfont)
