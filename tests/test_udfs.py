@@ -337,6 +337,21 @@ def test_periodic_tempo_replaces_a_prior_made_tempo_with_one_the_music_repeats_a
     assert abs(periodic_tempo_bpm(env, frame_rate_hz, 123.0) / bpm - 1) < 0.04  # between the 88 and 176 peaks
     assert periodic_tempo_bpm(env, frame_rate_hz, 89.1) == 89.1  # supported: kept as it is
     assert periodic_tempo_bpm(env, frame_rate_hz, 172.3) == 172.3  # the eighths repeat too: a metrical level, kept
+    # a strong pulse at 70 BPM and a weaker stream at 105 (3:2, a string quartet's running figure): 105 has a peak of its
+    # own, under half the 70's, so it is not the beat; at twice 70 the same weak support is kept (an octave is
+    # metric_level's question: a kick and a weaker snare alternating at 140 BPM)
+    env = 0.05 * rng.random(len(t))
+    for onset in np.arange(0.0, 60.0, 60 / 70.0):
+        env[int(round(onset * frame_rate_hz))] += 1.0
+    for onset in np.arange(0.0, 60.0, 60 / 105.0):
+        env[int(round(onset * frame_rate_hz))] += 0.45
+    assert periodic_tempo_bpm(env, frame_rate_hz, 105.0, min_share=0.25) == 105.0
+    assert abs(periodic_tempo_bpm(env, frame_rate_hz, 105.0, min_share=0.5, octave_min_share=0.25) / 70 - 1) < 0.04
+    backbeat = 0.05 * rng.random(len(t))
+    for k, onset in enumerate(np.arange(0.0, 60.0, 60 / 140.0)):
+        backbeat[int(round(onset * frame_rate_hz))] += 1.0 if k % 2 == 0 else 0.4
+    assert periodic_tempo_bpm(backbeat, frame_rate_hz, 140.0, min_share=0.5, octave_min_share=0.25) == 140.0
+    assert abs(periodic_tempo_bpm(backbeat, frame_rate_hz, 140.0, min_share=0.5) / 70 - 1) < 0.04
 
 
 def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one():

@@ -34,14 +34,18 @@ def refine_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: flo
 
 
 def periodic_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float, tolerance: float = 0.04,
-                       min_share: float = 0.25, min_bpm: float = 30.0, max_bpm: float = 300.0) -> float:
+                       min_share: float = 0.25, min_bpm: float = 30.0, max_bpm: float = 300.0,
+                       octave_min_share: float | None = None) -> float:
     """``tempo_bpm`` if the onset envelope repeats at that period, else the period it does repeat at.
 
     librosa weighs its whole tempogram by a log-normal prior around 120 BPM; when the music's periodicities
     sit far from 120 (a slow chorale without drums: autocorrelation peaks at 89 and 172 BPM) the prior can
     win between them (123 BPM, a period nothing in the music has). Supported: an autocorrelation peak within
     ``tolerance`` (or 1.5 frames, coarser at fast tempi) whose prominence is at least ``min_share`` of the
-    most prominent peak's. Otherwise the peak with the most prominence × that same prior is taken."""
+    most prominent peak's. Otherwise the peak with the most prominence × that same prior is taken — unless
+    ``tempo_bpm`` is twice or half that peak's tempo and its own peak reaches ``octave_min_share`` (default
+    ``min_share``): which octave is the beat is ``metric_level``'s question, not this one's (a real electro
+    track at 140 BPM repeats most strongly every two beats)."""
     import librosa
     from scipy.signal import find_peaks
 
@@ -56,10 +60,15 @@ def periodic_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: f
         return float(tempo_bpm)
     lag0 = 60.0 * frame_rate_hz / tempo_bpm
     near = np.abs(peaks - lag0) <= max(1.5, tolerance * lag0)
-    if np.any(prominence[near] >= min_share * prominence.max()):
+    support = float(prominence[near].max(initial=0.0)) / prominence.max()
+    if support >= min_share:
         return float(tempo_bpm)
     prior = np.exp(-0.5 * np.log2(tempi / 120.0) ** 2)
-    return float(tempi[int(np.argmax(prominence * prior))])
+    best_bpm = float(tempi[int(np.argmax(prominence * prior))])
+    octave = any(abs(tempo_bpm / best_bpm - f) <= tolerance * f for f in (2.0, 0.5))
+    if octave and support >= (min_share if octave_min_share is None else octave_min_share):
+        return float(tempo_bpm)
+    return best_bpm
 
 
 def trim_silent_ends(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, min_ratio: float = 0.1) -> np.ndarray:

@@ -48,13 +48,15 @@ def _fit_tempo_from_beats(beat_times_sec: np.ndarray) -> float | None:
 def tempo_and_beats(
     y: np.ndarray, sr_hz: int, hop_length: int = 512, tempo_min_bpm: float = 60, tempo_max_bpm: float = 200,
     onset_env: np.ndarray | None = None, low_env: np.ndarray | None = None, high_env: np.ndarray | None = None,
+    tempo_peak_min_share: float = 0.5,
 ) -> dict:
     """Global tempo (BPM), beat times (s) and onset times (s) of mono audio ``y`` (shape (n,)), via
     librosa's dynamic-programming tracker. ``onset_env``: librosa onset strength, if already computed;
     ``low_env``: the low band's (kick, bass) onset strength at the same hop, which puts a grid that
     locked onto the off-beats back on the beat; ``high_env``: the band above 4 kHz (snare, hats), which
-    lets ``beat_refine.metric_level`` double or halve a grid read at the wrong level. Beats are then moved
-    onto the attacks (``beat_refine``)."""
+    lets ``beat_refine.metric_level`` double or halve a grid read at the wrong level; ``tempo_peak_min_share``:
+    how strong a periodicity librosa's prior-weighted tempo must have to be kept (``beat_refine.periodic_tempo_bpm``).
+    Beats are then moved onto the attacks (``beat_refine``)."""
     import librosa
 
     from mirray.udfs import beat_grid, beat_refine
@@ -69,7 +71,8 @@ def tempo_and_beats(
     if tempo_coarse <= 0:
         return {"tempo_bpm": None, "tempo_confidence": None, "pulse_clarity": None, "beat_times_sec": [],
                 "onset_times_sec": np.round(onset_times, 4).tolist()}
-    tempo_coarse = beat_refine.periodic_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
+    tempo_coarse = beat_refine.periodic_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse, min_share=tempo_peak_min_share,
+                                                  octave_min_share=0.25)
     tempo_fine = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
     # untrimmed: librosa's own trim drops every weak beat at the ends, i.e. whole drum-less intros and outros
     _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time",
