@@ -5,6 +5,11 @@ cannot be downloaded here), several songs per batch, through mirray's own Separa
 size runs in a fresh subprocess so peak RSS is its own.
 
     .venv/bin/python benchmarks/separation_throughput.py [--songs 2 --song-sec 16 --batch-sizes 1 2 4 8 --device auto]
+        [--write-stems] [--no-mixed-precision]
+
+"model busy" is the share of wall time the model thread spends in its call (input copy, forward, output
+copy back): the model runs one batch ahead of mirray's CPU side (segment cutting, overlap-add, and with
+--write-stems the per-stem FLAC encoder threads of StemFiles), so below 1 the CPU side is the bottleneck.
 """
 
 from __future__ import annotations
@@ -33,20 +38,39 @@ def child(args) -> None:
     mixes = [render_clip(100 + 7 * i, "A", "minor", args.song_sec, seed=i, vocals=True)[0] for i in range(args.songs)]
     warm = [render_clip(120, "C", "major", 8.0)[0]]
     sep.separate_many(warm, [lambda b: None])  # first call pays one-off costs (allocator, cuDNN autotune)
+    model_sec = [0.0]
+    run = sep._run
+
+    def timed_run(batch):
+        t = time.perf_counter()
+        out = run(batch)  # returns a host array, so the device work is finished here (runs on the model thread)
+        model_sec[0] += time.perf_counter() - t
+        return out
+
+    sep._run = timed_run
+    out_dir = tempfile.mkdtemp()
+    if args.write_stems:
+        files = [separation.StemFiles(f"{out_dir}/{i}", sep.sources, sep.samplerate_hz) for i in range(len(mixes))]
+        sinks = files
+    else:
+        files, sinks = [], [lambda b: None for _ in mixes]
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    sep.separate_many(mixes, [lambda b: None for _ in mixes])
+    sep.separate_many(mixes, sinks)
+    for f in files:
+        f.close()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     wall = time.perf_counter() - t0
     audio_sec = args.songs * args.song_sec
     print(json.dumps({
         "batch_size": args.batch_size, "device": device, "audio_sec": audio_sec, "wall_sec": wall,
-        "x_realtime": audio_sec / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "x_realtime": audio_sec / wall, "model_share": model_sec[0] / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None,
         "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "threads": torch.get_num_threads(),
+        "gpu_name": torch.cuda.get_device_name() if device.startswith("cuda") else None,
     }))
 
 
@@ -57,6 +81,7 @@ def main() -> None:
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 2, 4, 8])
     p.add_argument("--device", default="auto")
     p.add_argument("--no-mixed-precision", dest="mixed_precision", action="store_false")
+    p.add_argument("--write-stems", action="store_true", help="sink into StemFiles (FLAC) as the actor does")
     p.add_argument("--model", default=None, help="model name in --repo (default: a random full-size htdemucs)")
     p.add_argument("--repo", default=None)
     p.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
@@ -74,17 +99,23 @@ def main() -> None:
                "--song-sec", str(args.song_sec), "--device", args.device, "--model", args.model, "--repo", args.repo]
         if not args.mixed_precision:
             cmd.append("--no-mixed-precision")
+        if args.write_stems:
+            cmd.append("--write-stems")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
         rows.append(json.loads(out))
         print(f"batch {bs}: {rows[-1]['x_realtime']:.3f}x realtime", file=sys.stderr, flush=True)
     r0 = rows[0]
+    gpu_name = f" ({r0['gpu_name']})" if r0.get("gpu_name") else ""
     print(f"\nDemucs separation, {r0['params_m']:.1f} M params ({args.model}), {args.songs} songs x {args.song_sec:.0f} s, "
-          f"device {r0['device']}, {r0['threads']} torch threads, {platform.processor() or platform.machine()}")
-    print("| segments per batch | audio s / wall s | wall s per audio min | peak RSS MiB | peak GPU MiB |")
-    print("|---:|---:|---:|---:|---:|")
+          f"device {r0['device']}{gpu_name}, {r0['threads']} torch threads, {platform.processor() or platform.machine()}, "
+          f"{'fp16 autocast' if args.mixed_precision and r0['device'].startswith('cuda') else 'fp32'}, "
+          f"{'stems written as FLAC' if args.write_stems else 'stems discarded'}")
+    print("| segments per batch | audio s / wall s | wall s per audio min | model busy | peak RSS MiB | peak GPU MiB |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         gpu = f"{r['peak_gpu_mib']:.0f}" if r["peak_gpu_mib"] is not None else "-"
-        print(f"| {r['batch_size']} | {r['x_realtime']:.3f} | {60 / r['x_realtime']:.1f} | {r['peak_rss_mib']:.0f} | {gpu} |")
+        print(f"| {r['batch_size']} | {r['x_realtime']:.3f} | {60 / r['x_realtime']:.2f} | {r['model_share']:.2f} "
+              f"| {r['peak_rss_mib']:.0f} | {gpu} |")
 
 
 if __name__ == "__main__":

@@ -16,13 +16,15 @@ def model(tiny_model_repo):
     return separation.load_model("tiny_htdemucs", str(tiny_model_repo))
 
 
-def test_batched_streaming_equals_demucs_apply_model(model):
+@pytest.mark.parametrize("model_thread", [False, True], ids=["inline", "model-thread"])
+def test_batched_streaming_equals_demucs_apply_model(model, model_thread):
     """Segments of three songs of different lengths run together and stream out in blocks; every
-    song's stems equal demucs.apply.apply_model on that song alone."""
+    song's stems equal demucs.apply.apply_model on that song alone, also when the model runs a batch
+    ahead on its own thread (the GPU default)."""
     rng = np.random.default_rng(0)
     mixes = [rng.standard_normal((int(44100 * sec), 2)).astype(np.float32) * 0.1 for sec in (17.0, 2.5, 9.0)]
     blocks = [[] for _ in mixes]
-    sep = separation.Separator(model, "cpu", segments_per_batch=3)
+    sep = separation.Separator(model, "cpu", segments_per_batch=3, model_thread=model_thread)
     sep.separate_many(mixes, [b.append for b in blocks])
     for mix, got in zip(mixes, blocks):
         stems = np.concatenate(got, axis=1).transpose(0, 2, 1)  # (sources, 2, frames)
@@ -83,3 +85,23 @@ def test_missing_weights_name_the_remedies(tmp_path):
         separation.load_model("htdemucs", str(tmp_path))  # empty local repo
     with pytest.raises(separation.WeightsUnavailableError, match="not a folder"):
         separation.load_model("htdemucs", str(tmp_path / "missing"))
+
+
+def test_stem_files_keep_block_order_and_raise_failed_writes(tmp_path):
+    """Stems are encoded on background threads: blocks must land in order and a failed write must surface."""
+    sr = 8000
+    rng = np.random.default_rng(3)
+    blocks = [rng.uniform(-0.5, 0.5, size=(2, int(n), 2)).astype(np.float32) for n in rng.integers(1, 900, size=60)]
+    files = separation.StemFiles(tmp_path / "ok", ["vocals", "drums"], sr, "wav", "FLOAT", max_pending=2)
+    for b in blocks:
+        files(b)
+    stats = files.close()
+    for i, name in enumerate(["vocals", "drums"]):
+        data, _ = sf.read(stats[name]["path"], dtype="float32")
+        assert np.array_equal(data, np.concatenate([b[i] for b in blocks]))
+    bad = separation.StemFiles(tmp_path / "bad", ["vocals"], sr, "wav", "FLOAT")
+    bad(np.zeros((1, 100, 2), dtype=np.float32))
+    bad(np.zeros((1, 100, 2, 2), dtype=np.float32))  # not (n, 2): libsndfile refuses it on the writer thread
+    with pytest.raises(ValueError, match="too many dimensions"):
+        bad.close()
+    assert all(f.closed for f in bad.files.values())
