@@ -10,20 +10,21 @@ perfect MIR front end would hand the theory stage. Scored:
 - cadences: precision/recall/F of (type, time within one beat) pairs, per type and over all types;
 - swing ratio against the generator's (swung and straight songs apart).
 
-    .venv/bin/python benchmarks/theory_audio_bench.py [--songs 32]
+    .venv/bin/python benchmarks/theory_audio_bench.py [--songs 32] [--cache DIR]
+
+``--cache DIR`` shares the MIR benchmark's renders (``mir_eval_bench.py --cache DIR`` with the same --songs and
+--seed): rendering is most of a run, and both then score the same audio.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import add_set_option, gm_mp3, mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, cached_or_rendered, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
-from mirray.corpus.gm_songs import benchmark_specs
 from mirray.udfs import theory
 
 TYPES = ("authentic", "plagal", "deceptive", "half")
@@ -97,16 +98,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
     p.add_argument("--seed", type=int, default=2026, help="2026 is the benchmark set, another seed a held-out set of new songs")
+    p.add_argument("--cache", type=Path, metavar="DIR", help="reuse (or keep) the rendered songs here, as mir_eval_bench.py does")
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
-    folder = Path(tempfile.mkdtemp(prefix="mirray-theory-"))
+    args.corpus, args.song_sec, args.tempo_drift, args.detune_cents = "gm", 90.0, 0.0, 0.0  # the MIR bench's GM recipe
     exact, triad, keys, swing, misses = [], [], [], [], []
     counts = {k: np.zeros(3) for k in (*TYPES, None)}
     cpu = 0.0
-    for i, spec in enumerate(benchmark_specs(args.songs, args.seed)):
-        truth, path, _ = gm_mp3(spec, folder / f"gm{i:03d}.mp3")
-        row, _ = mirray_run(path, cfg)
+    for truth in cached_or_rendered(args):
+        row, _ = mirray_run(truth["path"], cfg)
         cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
         harmonic = row["music_theory"]["harmonic_analysis"]
         e, t, why = numeral_scores(truth, row)

@@ -101,11 +101,13 @@ def tempo_and_beats(
 
 def beat_fields(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, tempo_min_bpm: float,
                 tempo_max_bpm: float, fallback_bpm: float | None = None) -> dict:
-    """tempo_bpm (a line through the beats, else ``fallback_bpm``; octaves into the range), tempo_confidence,
-    pulse_clarity and beat_times_sec of a beat grid: for a grid that a later check moves to another metric level too."""
+    """tempo_bpm (a line through the beats, else ``fallback_bpm`` folded by octaves into the range), tempo_confidence,
+    pulse_clarity and beat_times_sec of a beat grid: for a grid that a later check moves to another metric level too.
+    A fitted tempo is not folded: it must describe the beats reported (a 6/8 song's dotted quarter at 52 BPM)."""
     beat_times_sec = np.asarray(beat_times_sec, dtype=np.float64)
-    tempo_bpm = _fit_tempo_from_beats(beat_times_sec) or fallback_bpm
-    if tempo_bpm:
+    tempo_bpm = _fit_tempo_from_beats(beat_times_sec)
+    if tempo_bpm is None and fallback_bpm:
+        tempo_bpm = fallback_bpm
         while tempo_bpm < tempo_min_bpm:
             tempo_bpm *= 2
         while tempo_bpm > tempo_max_bpm:
