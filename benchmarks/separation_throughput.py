@@ -5,7 +5,11 @@ cannot be downloaded here), several songs per batch, through mirray's own Separa
 size runs in a fresh subprocess so peak RSS is its own.
 
     .venv/bin/python benchmarks/separation_throughput.py [--songs 2 --song-sec 16 --batch-sizes 1 2 4 8 --device auto]
-        [--write-stems] [--no-mixed-precision]
+        [--write-stems] [--no-mixed-precision] [--processes 1 2]
+
+``--processes N`` runs N separating processes on the one device at once (as N actors with ``num_gpus: 1/N``
+would), each on its own copy of the songs, started together after their warm-up; the row's throughput is all
+their audio over the span from the first start to the last finish.
 
 "model busy" is the share of wall time the model thread spends in its call (input copy, forward, output
 copy back): the model runs one batch ahead of mirray's CPU side (segment cutting, overlap-add, and with
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -48,6 +53,11 @@ def child(args) -> None:
         return out
 
     sep._run = timed_run
+    if args.barrier:  # start together with the other processes
+        open(os.path.join(args.barrier, str(os.getpid())), "w").close()
+        while len(os.listdir(args.barrier)) < args.processes[0]:
+            time.sleep(0.01)
+    t_start = time.time()
     out_dir = tempfile.mkdtemp()
     if args.write_stems:
         files = [separation.StemFiles(f"{out_dir}/{i}", sep.sources, sep.samplerate_hz) for i in range(len(mixes))]
@@ -67,7 +77,7 @@ def child(args) -> None:
     audio_sec = args.songs * args.song_sec
     print(json.dumps({
         "batch_size": args.batch_size, "device": device, "audio_sec": audio_sec, "wall_sec": wall,
-        "x_realtime": audio_sec / wall, "model_share": model_sec[0] / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "x_realtime": audio_sec / wall, "t_start": t_start, "t_end": time.time(), "model_share": model_sec[0] / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None,
         "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "threads": torch.get_num_threads(),
         "gpu_name": torch.cuda.get_device_name() if device.startswith("cuda") else None,
@@ -84,6 +94,8 @@ def main() -> None:
     p.add_argument("--write-stems", action="store_true", help="sink into StemFiles (FLAC) as the actor does")
     p.add_argument("--model", default=None, help="model name in --repo (default: a random full-size htdemucs)")
     p.add_argument("--repo", default=None)
+    p.add_argument("--processes", type=int, nargs="+", default=[1], help="separating processes sharing the device")
+    p.add_argument("--barrier", help=argparse.SUPPRESS)
     p.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -94,28 +106,47 @@ def main() -> None:
 
         args.repo, args.model = str(write_full_htdemucs(tempfile.mkdtemp())), "htdemucs_random"
     rows = []
-    for bs in args.batch_sizes:
-        cmd = [sys.executable, __file__, "--child", "--batch-size", str(bs), "--songs", str(args.songs),
-               "--song-sec", str(args.song_sec), "--device", args.device, "--model", args.model, "--repo", args.repo]
-        if not args.mixed_precision:
-            cmd.append("--no-mixed-precision")
-        if args.write_stems:
-            cmd.append("--write-stems")
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        rows.append(json.loads(out))
-        print(f"batch {bs}: {rows[-1]['x_realtime']:.3f}x realtime", file=sys.stderr, flush=True)
+    for n in args.processes:
+        for bs in args.batch_sizes:
+            cmd = [sys.executable, __file__, "--child", "--batch-size", str(bs), "--songs", str(args.songs),
+                   "--song-sec", str(args.song_sec), "--device", args.device, "--model", args.model, "--repo", args.repo,
+                   "--processes", str(n), "--barrier", tempfile.mkdtemp()]
+            if not args.mixed_precision:
+                cmd.append("--no-mixed-precision")
+            if args.write_stems:
+                cmd.append("--write-stems")
+            rows.append(run_together(cmd, n, args.songs * args.song_sec))
+            print(f"{n} process(es), batch {bs}: {rows[-1]['x_realtime']:.3f}x realtime", file=sys.stderr, flush=True)
     r0 = rows[0]
     gpu_name = f" ({r0['gpu_name']})" if r0.get("gpu_name") else ""
     print(f"\nDemucs separation, {r0['params_m']:.1f} M params ({args.model}), {args.songs} songs x {args.song_sec:.0f} s, "
           f"device {r0['device']}{gpu_name}, {r0['threads']} torch threads, {platform.processor() or platform.machine()}, "
           f"{'fp16 autocast' if args.mixed_precision and r0['device'].startswith('cuda') else 'fp32'}, "
           f"{'stems written as FLAC' if args.write_stems else 'stems discarded'}")
-    print("| segments per batch | audio s / wall s | wall s per audio min | model busy | peak RSS MiB | peak GPU MiB |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| processes | segments per batch | audio s / wall s | wall s per audio min | model busy | peak RSS MiB | peak GPU MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         gpu = f"{r['peak_gpu_mib']:.0f}" if r["peak_gpu_mib"] is not None else "-"
-        print(f"| {r['batch_size']} | {r['x_realtime']:.3f} | {60 / r['x_realtime']:.2f} | {r['model_share']:.2f} "
+        print(f"| {r['processes']} | {r['batch_size']} | {r['x_realtime']:.3f} | {60 / r['x_realtime']:.2f} | {r['model_share']:.2f} "
               f"| {r['peak_rss_mib']:.0f} | {gpu} |")
+
+
+def run_together(cmd: list[str], n: int, audio_sec: float) -> dict:
+    """``n`` children at once; throughput = all their audio over first start to last finish. RSS and GPU
+    memory are per process (the largest), model busy their mean."""
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(n)]
+    outs = []
+    for proc in procs:
+        stdout, stderr = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"a separating process failed:\n{stderr}")
+        outs.append(json.loads(stdout.strip().splitlines()[-1]))
+    row = dict(outs[0], processes=n)
+    row["x_realtime"] = n * audio_sec / (max(o["t_end"] for o in outs) - min(o["t_start"] for o in outs))
+    row["model_share"] = float(np.mean([o["model_share"] for o in outs]))
+    row["peak_rss_mib"] = max(o["peak_rss_mib"] for o in outs)
+    row["peak_gpu_mib"] = max(o["peak_gpu_mib"] for o in outs) if outs[0]["peak_gpu_mib"] is not None else None
+    return row
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ perfect MIR front end would hand the theory stage. Scored:
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +36,12 @@ def _at(times: list[float], values: list, t: float):
     return values[i] if i >= 0 else None
 
 
-def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1) -> tuple[float, float, dict]:
+def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1, confusions: Counter | None = None) -> tuple[float, float, dict]:
     """(exact, triad-level, why exact failed) agreement over time. Exact: against music21's figure for the
     true chord in the true key (same spelling conventions as the estimate); triad level: against the
     generator's numeral. Each miss is put down to the first of: local key wrong, triad wrong, figure
-    (seventh or inversion) wrong, as shares of the song's chord time."""
+    (seventh or inversion) wrong, as shares of the song's chord time. ``confusions`` gathers the seconds of
+    each (true figure, estimated figure) pair among the figure misses."""
     harmonic = row["music_theory"]["harmonic_analysis"]
     tonic, mode = truth["key"].split()
     t_times = [c[0] for c in truth["chords"]]
@@ -59,6 +61,8 @@ def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1) -> tuple[float
             misses["key"] += 1
         else:
             misses["triad" if not ok_triad else "figure"] += 1
+            if ok_triad and confusions is not None:
+                confusions[(_at(t_times, ref_figs, t), est)] += step_sec
     return exact / len(grid), triad / len(grid), {k: v / len(grid) for k, v in misses.items()}
 
 
@@ -98,19 +102,20 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
     p.add_argument("--seed", type=int, default=2026, help="2026 is the benchmark set, another seed a held-out set of new songs")
+    p.add_argument("--confusions", type=int, default=0, metavar="N", help="list the N largest figure misses (true -> estimated)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="reuse (or keep) the rendered songs here, as mir_eval_bench.py does")
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
     args.corpus, args.song_sec, args.tempo_drift, args.detune_cents = "gm", 90.0, 0.0, 0.0  # the MIR bench's GM recipe
-    exact, triad, keys, swing, misses = [], [], [], [], []
+    exact, triad, keys, swing, misses, confusions = [], [], [], [], [], Counter()
     counts = {k: np.zeros(3) for k in (*TYPES, None)}
     cpu = 0.0
     for truth in cached_or_rendered(args):
         row, _ = mirray_run(truth["path"], cfg)
         cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
         harmonic = row["music_theory"]["harmonic_analysis"]
-        e, t, why = numeral_scores(truth, row)
+        e, t, why = numeral_scores(truth, row, confusions=confusions)
         exact.append(e)
         misses.append(why)
         triad.append(t)
@@ -129,6 +134,12 @@ def main() -> None:
         print(f"| exact figure missed: {label} | {np.mean([m[why] for m in misses]):.3f} |")
     print(f"| key over time (share of time) | {np.mean(keys):.3f} |")
     print(f"| theory + genre step, core-s per song | {cpu / args.songs:.3f} |")
+    if args.confusions:
+        total = sum(confusions.values())
+        print(f"\nLargest figure misses (triad right, seventh or inversion wrong): {total:.0f} s in all")
+        print("| true figure | estimated | seconds |\n|---|---|---:|")
+        for (ref, est), sec in confusions.most_common(args.confusions):
+            print(f"| {ref} | {est} | {sec:.1f} |")
     print("\nCadences vs the same rules on the true chords, key, downbeats and sections (type must agree; ±1 beat)")
     print("| type | true | found | precision | recall | F |\n|---|---:|---:|---:|---:|---:|")
     for k, (hits, n_ref, n_est) in counts.items():
