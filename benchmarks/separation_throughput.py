@@ -11,9 +11,10 @@ size runs in a fresh subprocess so peak RSS is its own.
 would), each on its own copy of the songs, started together after their warm-up; the row's throughput is all
 their audio over the span from the first start to the last finish.
 
-"model busy" is the share of wall time the model thread spends in its call (input copy, forward, output
-copy back): the model runs one batch ahead of mirray's CPU side (segment cutting, overlap-add, and with
---write-stems the per-stem FLAC encoder threads of StemFiles), so below 1 the CPU side is the bottleneck.
+"model busy" is the share of wall time the model thread spends in its call (input copy, forward, output copy
+back): the model runs one batch ahead of mirray's CPU side (segment cutting, overlap-add, and with --write-stems
+the per-stem FLAC encoder threads of StemFiles), so below 1 the CPU side is the bottleneck. "host cores" is the
+process CPU time (all threads) over wall time, summed over processes.
 """
 
 from __future__ import annotations
@@ -67,17 +68,17 @@ def child(args) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     sep.separate_many(mixes, sinks)
     for f in files:
         f.close()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    wall = time.perf_counter() - t0
+    wall, cpu_sec = time.perf_counter() - t0, time.process_time() - cpu0
     audio_sec = args.songs * args.song_sec
     print(json.dumps({
         "batch_size": args.batch_size, "device": device, "audio_sec": audio_sec, "wall_sec": wall,
-        "x_realtime": audio_sec / wall, "t_start": t_start, "t_end": time.time(), "model_share": model_sec[0] / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "x_realtime": audio_sec / wall, "t_start": t_start, "t_end": time.time(), "model_share": model_sec[0] / wall, "host_cores": cpu_sec / wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None,
         "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "threads": torch.get_num_threads(),
         "gpu_name": torch.cuda.get_device_name() if device.startswith("cuda") else None,
@@ -123,12 +124,12 @@ def main() -> None:
           f"device {r0['device']}{gpu_name}, {r0['threads']} torch threads, {platform.processor() or platform.machine()}, "
           f"{'fp16 autocast' if args.mixed_precision and r0['device'].startswith('cuda') else 'fp32'}, "
           f"{'stems written as FLAC' if args.write_stems else 'stems discarded'}")
-    print("| processes | segments per batch | audio s / wall s | wall s per audio min | model busy | peak RSS MiB | peak GPU MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| processes | segments per batch | audio s / wall s | wall s per audio min | model busy | host cores | peak RSS MiB | peak GPU MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         gpu = f"{r['peak_gpu_mib']:.0f}" if r["peak_gpu_mib"] is not None else "-"
         print(f"| {r['processes']} | {r['batch_size']} | {r['x_realtime']:.3f} | {60 / r['x_realtime']:.2f} | {r['model_share']:.2f} "
-              f"| {r['peak_rss_mib']:.0f} | {gpu} |")
+              f"| {r['host_cores']:.1f} | {r['peak_rss_mib']:.0f} | {gpu} |")
 
 
 def run_together(cmd: list[str], n: int, audio_sec: float) -> dict:
@@ -144,6 +145,7 @@ def run_together(cmd: list[str], n: int, audio_sec: float) -> dict:
     row = dict(outs[0], processes=n)
     row["x_realtime"] = n * audio_sec / (max(o["t_end"] for o in outs) - min(o["t_start"] for o in outs))
     row["model_share"] = float(np.mean([o["model_share"] for o in outs]))
+    row["host_cores"] = float(sum(o["host_cores"] for o in outs))
     row["peak_rss_mib"] = max(o["peak_rss_mib"] for o in outs)
     row["peak_gpu_mib"] = max(o["peak_gpu_mib"] for o in outs) if outs[0]["peak_gpu_mib"] is not None else None
     return row
