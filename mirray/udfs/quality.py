@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mirray.udfs.audio import any_channel, to_mono
+
 
 def bandwidth_hz(mono: np.ndarray, sr_hz: int, n_fft: int = 4096, max_frames: int = 400,
                  drop_db: float = 25.0, span_hz: float = 500.0) -> float | None:
@@ -36,8 +38,8 @@ def bandwidth_hz(mono: np.ndarray, sr_hz: int, n_fft: int = 4096, max_frames: in
 
 def quality_flags(samples: np.ndarray, sr_hz: int, bitrate_kbps: float | None, duration_sec: float, cfg: dict) -> dict:
     """Flags and ratios. ``samples``: float32 (frames, channels) at the decoded rate; ``cfg``: config["quality"]."""
-    mono = samples.mean(axis=1)
-    clip = np.abs(samples) >= cfg["clip_level"]
+    mono = to_mono(samples)
+    clipped = any_channel(lambda x: np.abs(x) >= cfg["clip_level"], samples)
     frame = max(1, int(0.1 * sr_hz))
     n = len(mono) // frame
     frame_rms = np.sqrt(np.mean(np.square(mono[: n * frame].reshape(n, frame)), axis=1)) if n else np.zeros(0)
@@ -47,7 +49,7 @@ def quality_flags(samples: np.ndarray, sr_hz: int, bitrate_kbps: float | None, d
     return {
         "low_bitrate": low_bitrate,
         "duration_out_of_range": not (cfg["min_duration_sec"] <= duration_sec <= cfg["max_duration_sec"]),
-        "clipping_ratio": float(clip.any(axis=1).mean()),
+        "clipping_ratio": float(clipped.mean()),
         "silence_ratio": float(silent.mean()) if n else None,
         "bandwidth_hz": bw,
         # a file that claims a high bitrate but carries a low-bitrate encoder's low-pass

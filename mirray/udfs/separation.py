@@ -16,6 +16,8 @@ from typing import Callable
 
 import numpy as np
 
+from mirray.udfs.audio import to_mono
+
 STEMS = ("vocals", "drums", "bass", "other")
 
 
@@ -75,7 +77,7 @@ class StemStats:
     _carry: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def add(self, block: np.ndarray) -> None:
-        mono_sq = np.square(block, dtype=np.float64).mean(axis=1)
+        mono_sq = to_mono(np.square(block, dtype=np.float64))
         self.sum_sq += float(mono_sq.sum())
         self.n += len(mono_sq)
         sq = np.concatenate([self._carry, mono_sq])
