@@ -522,3 +522,14 @@ def test_variable_q_bass_leaks_less_before_a_note_and_still_names_it():
     vqt_leak, vqt_contrast = leak_and_contrast(load_config()["mir"]["chord_vqt_gamma_hz"])
     assert cqt_leak > 0.1 and vqt_leak < cqt_leak / 4  # the CQT's 0.8-s C2 filter hears the note coming
     assert cqt_contrast > 20 and vqt_contrast > 2  # C still stands above its neighbours B and C#
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 6])
+def test_to_mono_and_any_channel_equal_numpy_reductions(channels):
+    """The column loops that replace the slow short-axis reductions give exactly what numpy's would."""
+    x = np.random.default_rng(channels).uniform(-1, 1, size=(10_001, channels)).astype(np.float32)
+    assert audio.to_mono(x).dtype == np.float32
+    np.testing.assert_allclose(audio.to_mono(x), x.mean(axis=1), rtol=0, atol=1e-7)
+    assert np.array_equal(audio.any_channel(lambda c: np.abs(c) >= 0.99, x), (np.abs(x) >= 0.99).any(axis=1))
+    mono_in = x[:, 0].copy()
+    assert audio.to_mono(mono_in) is mono_in  # already mono: unchanged, no copy
