@@ -56,3 +56,16 @@ def test_empty_bytes_give_read_error(tmp_path):
     path.write_bytes(b"")
     row = process_song(_item(path), b"", load_config(), "run1")
     assert row["error"]["stage"] == "read" and "empty" in row["error"]["message"]
+
+
+def test_separation_actor_cpus_auto():
+    """auto reserves the ~4 host cores a GPU actor keeps busy, never the GPU node's last core, and 1 on CPU."""
+    from mirray.pipeline.graph import separation_cpus
+
+    assert separation_cpus("auto", 0.0, [(16, 1)]) == 1.0  # CPU actors
+    assert separation_cpus("auto", 1.0, [(16, 1)]) == 4.0
+    assert separation_cpus("auto", 1.0, [(4, 1)]) == 3.0  # one core left for decode and analyse
+    assert separation_cpus("auto", 1.0, [(2, 1)]) == 1.0  # CI's Ray head: the actor still fits beside a CPU task
+    assert separation_cpus("auto", 0.5, [(96, 8), (6, 1)]) == 2.0  # the smallest GPU node sets it
+    assert separation_cpus("auto", 1.0, []) == 1.0  # GPU nodes not up yet (autoscaler): the old default
+    assert separation_cpus(2, 1.0, [(16, 1)]) == 2.0  # a number is taken as given

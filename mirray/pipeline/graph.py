@@ -56,6 +56,26 @@ def _separation_gpus(requested) -> float:
     return float(requested)
 
 
+def separation_cpus(requested, gpus_per_actor: float, gpu_nodes: list[tuple[float, float]]) -> float:
+    """CPUs each Demucs actor reserves; ``gpu_nodes``: (CPUs, GPUs) of each live GPU node.
+
+    ``auto``: 1 on CPU. On a GPU, the host cores one actor keeps busy (model thread, overlap-add, four stem
+    encoders: 3.8 measured on an H200, BENCHMARKS.md), up to 4, so that CPU stages placed beside it do not
+    starve the GPU; but one core less than the actor's share of the smallest GPU node, left to the CPU stages
+    (a 2-CPU, 1-GPU node still runs both)."""
+    if requested != "auto":
+        return float(requested)
+    if gpus_per_actor <= 0 or not gpu_nodes:
+        return 1.0
+    cpus_per_gpu = min(cpus / gpus for cpus, gpus in gpu_nodes)
+    return float(max(1, min(4, int(cpus_per_gpu * gpus_per_actor) - 1)))
+
+
+def _gpu_nodes() -> list[tuple[float, float]]:
+    return [(n["Resources"].get("CPU", 0.0), n["Resources"]["GPU"]) for n in ray.nodes()
+            if n.get("Alive") and n["Resources"].get("GPU", 0) > 0]
+
+
 def check_stems(cfg: dict) -> None:
     """Fail fast, before any song, when stems are on and the model cannot be loaded."""
     if cfg["separation"]["enabled"]:
@@ -96,10 +116,13 @@ def run(input_uri: str, out_uri: str, cfg: dict, run_id: str | None = None, stem
             batch_format="pyarrow", batch_size=cpu["batch_size"], num_cpus=cpu["num_cpus"])
         if stems_on:
             sep = res["separation"]
+            gpus = _separation_gpus(sep["num_gpus"])
+            cpus = separation_cpus(sep["num_cpus"], gpus, _gpu_nodes())
+            print(f"mirray: Demucs actors ({sep['min_actors']}-{sep['max_actors']}) take {gpus:g} GPU and {cpus:g} CPU each", flush=True)
             ds = ds.map_batches(
                 stages.SeparateStems, fn_constructor_kwargs={"cfg": cfg, "out_uri": out_uri, "spec": spec},
                 compute=ray.data.ActorPoolStrategy(min_size=sep["min_actors"], max_size=sep["max_actors"]),
-                num_gpus=_separation_gpus(sep["num_gpus"]), num_cpus=sep["num_cpus"],
+                num_gpus=gpus, num_cpus=cpus,
                 batch_format="pyarrow", batch_size=sep["batch_size"])
         results = ds.map_batches(stages.analyse, fn_kwargs={"cfg": cfg, "spec": spec}, batch_format="pyarrow",
                                  batch_size=cpu["batch_size"], num_cpus=cpu["num_cpus"]).materialize()
