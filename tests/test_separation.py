@@ -105,3 +105,14 @@ def test_stem_files_keep_block_order_and_raise_failed_writes(tmp_path):
     with pytest.raises(ValueError, match="too many dimensions"):
         bad.close()
     assert all(f.closed for f in bad.files.values())
+
+
+def test_close_all_closes_every_sink_before_raising(tmp_path):
+    good = separation.StemFiles(tmp_path / "a", ["vocals"], 8000, "wav", "FLOAT")
+    bad = separation.StemFiles(tmp_path / "b", ["vocals"], 8000, "wav", "FLOAT")
+    last = separation.StemFiles(tmp_path / "c", ["vocals"], 8000, "wav", "FLOAT")
+    bad(np.zeros((1, 100, 2, 2), dtype=np.float32))  # fails on its writer thread
+    with pytest.raises(ValueError):
+        separation.close_all([good, bad, last])
+    assert all(f.closed for sink in (good, bad, last) for f in sink.files.values())
+    assert all(t._shutdown for sink in (good, bad, last) for t in sink.threads.values())

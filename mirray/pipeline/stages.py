@@ -151,7 +151,7 @@ class SeparateStems:
         try:
             self.separator.separate_many(mixes, sinks)
         finally:
-            stats = [s.close() for s in sinks]
+            stats = separation.close_all(sinks)
         # the batch's cost, shared evenly: the songs ran together
         metric = {"stage": "separate", "wall_sec": (time.perf_counter() - wall0) / len(rows),
                   "cpu_sec": (time.process_time() - cpu0) / len(rows), "node_id": _node_id()}

@@ -269,6 +269,19 @@ class StemFiles:
         return {name: {"path": str(self.paths[name]), **self.stats[name].result()} for name in self.sources}
 
 
+def close_all(sinks: list[StemFiles]) -> list[dict]:
+    """Close every sink, even after one fails (each holds files and encoder threads), then raise the first failure."""
+    stats, failure = [], None
+    for sink in sinks:
+        try:
+            stats.append(sink.close())
+        except Exception as exc:
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return stats
+
+
 def vocal_flags(stats: dict, min_active_ratio: float) -> dict:
     """has_vocals / instrumental from the vocals stem's active ratio (share of frames above threshold)."""
     if "vocals" not in stats:
