@@ -267,3 +267,30 @@ def test_a_bars_triad_over_a_bass_a_third_below_is_that_bass_notes_seventh_chord
     faint = np.full((12, len(frame_times)), 0.1)
     faint[10] = 0.2
     assert chords.reroot_over_bass(seg(), faint, frame_times, meter["beat_times_sec"], [0.0, 2.0])[0]["label"] == "C#:maj"
+
+
+def test_centre_bins_keep_a_tempered_seventh_and_drop_a_natural_one():
+    """A C major triad's tempered B♭ keeps its level in the centre bins; a B♭ 31 cents flat (where the 7th
+    partial of a C falls) loses about a quarter of it there, against the 3-bin treble chroma."""
+    from mirray.udfs import chords as ch
+    from mirray.udfs import mir
+
+    sr = 22050
+    t = np.arange(3 * sr) / sr
+
+    def tone(midi, cents=0.0):
+        f = 440.0 * 2 ** ((midi - 69 + cents / 100) / 12)
+        return np.sin(2 * np.pi * f * t)
+
+    triad = tone(60) + tone(64) + tone(67)
+    levels = {}
+    for name, cents in (("tempered", 0.0), ("natural", -31.0)):
+        y = (0.2 * (triad + 0.6 * tone(70, cents))).astype(np.float32)
+        _, _, cqt = mir.chroma_features(y, sr, 512, with_cqt=True)
+        three = np.median(ch.treble_chroma(cqt), axis=1)
+        centre = np.median(ch.treble_centre_chroma(cqt), axis=1)
+        levels[name] = (ch.seventh_evidence(three, 0, False)["b7"], ch.seventh_evidence(centre, 0, False)["b7"])
+    # measured: tempered 0.49 / 0.49, natural 0.40 / 0.29 (3-bin / centre)
+    assert levels["tempered"][1] > 0.4 and levels["tempered"][1] > 0.95 * levels["tempered"][0]
+    assert levels["natural"][1] < 0.8 * levels["natural"][0]  # the flat one loses a quarter of its level there
+    assert levels["natural"][1] < 0.7 * levels["tempered"][1]

@@ -62,7 +62,7 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                  b7_min: float = 0.15, maj7_min: float = 0.3, beat_times_sec: np.ndarray | None = None,
-                 beat_quantile: float = 0.25, dominant_b7_min: float = 0.1) -> list[dict]:
+                 beat_quantile: float = 0.25, dominant_b7_min: float = 0.1, dominant_chroma: np.ndarray | None = None) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
     With ``beat_times_sec`` the evidence is read beat by beat (median chroma of each beat in the chord)
@@ -82,6 +82,12 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
     triad-right segments of nine GM sets plain major triads stayed ≤ 0.00 in 90 % (minor ≤ 0.05), and a
     quarter of the dominant sevenths read ≤ 0.14. Not lower than 0.1: a bass as loud as the chord, with
     sawtooth partials, puts its 7th partial on the b7 (0.09).
+
+    ``dominant_chroma`` (``treble_centre_chroma``, same frames), when given, is where a major triad's b7 is read:
+    a played seventh is tempered, the 7th partial of the bass or of the root 31 cents flat, so the centre bins
+    keep the first and drop most of the second (GM dev set, true chord spans, major triad vs dominant seventh: ROC AUC
+    0.972 → 0.981, sevenths' lower quartile 0.10 → 0.18, triads' 90th percentile −0.03 → −0.01). Not for minor
+    triads: a minor third's 3rd partial is a tempered b7 of the root (AUC 0.974 → 0.971).
     """
     for seg in segments:
         if seg["label"] == "N":
@@ -90,10 +96,14 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
         inner = [] if beat_times_sec is None else [t for t in beat_times_sec if seg["start_sec"] + 0.05 < t < seg["end_sec"] - 0.05]
         edges = [seg["start_sec"], *inner, seg["end_sec"]]
         evidence = []
+        root, minor = PITCH_CLASSES.index(root_name), quality == "min"
         for a, b in zip(edges[:-1], edges[1:]):
             frames = (frame_times_sec >= a) & (frame_times_sec < b)
             if frames.any():
-                evidence.append(seventh_evidence(np.median(chroma[:, frames], axis=1), PITCH_CLASSES.index(root_name), quality == "min"))
+                e = seventh_evidence(np.median(chroma[:, frames], axis=1), root, minor)
+                if dominant_chroma is not None and not minor:
+                    e["b7"] = seventh_evidence(np.median(dominant_chroma[:, frames], axis=1), root, minor)["b7"]
+                evidence.append(e)
         if not evidence:
             continue
         ev = {k: float(np.quantile([e[k] for e in evidence], beat_quantile)) for k in ("b7", "maj7")}
@@ -122,6 +132,17 @@ def treble_chroma(cqt: np.ndarray) -> np.ndarray:
     """Chroma of the treble register (C3–B5, 131–988 Hz), where chords are voiced; shape (12, n_frames).
     The split into bass and treble chroma follows Mauch & Dixon's NNLS chroma (Chordino)."""
     return _register_chroma(cqt, "C3", 3, np.inf)
+
+
+def treble_centre_chroma(cqt: np.ndarray) -> np.ndarray:
+    """Like ``treble_chroma`` from the centre bin of each semitone only (the CQT is tuned to the recording): tempered
+    notes, not the 31-cent-flat 7th partials of lower notes (``add_sevenths``); shape (12, n_frames)."""
+    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
+
+    per_semitone = CQT_BINS_PER_OCTAVE // 12
+    start = 2 * CQT_BINS_PER_OCTAVE  # C3 in a C1-based CQT
+    centre = cqt[start:start + 3 * CQT_BINS_PER_OCTAVE:per_semitone].reshape(3, 12, -1).sum(axis=0)
+    return centre / np.maximum(centre.max(axis=0, keepdims=True), 1e-12)
 
 
 def bass_chroma(cqt: np.ndarray) -> np.ndarray:
@@ -386,7 +407,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
-                    downbeat_bass_weight: float = 0.0, reroot: bool = False) -> list[dict]:
+                    downbeat_bass_weight: float = 0.0, reroot: bool = False, dominant_chroma: np.ndarray | None = None) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -396,7 +417,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
     silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
     (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma``; default:
-    ``chroma``). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
+    ``chroma``; a major triad's b7 from ``dominant_chroma`` when given, on the same frames). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
     optional ``p_downbeat``/``p_half_bar``/``p_other``), the chance of a change depends on the place in
     the bar (``metric_change_prob``) instead of the fixed ``self_transition``. With ``compression`` > 0 the
     templates are matched against log(1 + compression × chroma) (log-compressed chroma, as Müller's CLP): on
@@ -447,5 +468,6 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         out = _merged(reroot_over_bass(out, bass, frame_times_sec, meter["beat_times_sec"], meter["downbeat_times_sec"], vocabulary))
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
-        out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times, **(seventh_thresholds or {}))
+        out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times,
+                           dominant_chroma=dominant_chroma, **(seventh_thresholds or {}))
     return out
