@@ -119,6 +119,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             bass = chords.bass_chroma(chord_cqt)
             treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None
             dominant = chords.treble_centre_chroma(chord_cqt) if treble is not None and mir_cfg["chord_dom7_centre_bins"] else None
+            maj7 = chords.low_treble_chroma(chord_cqt) if treble is not None and mir_cfg["chord_maj7_below_melody"] else None
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
             if mir_cfg["harmonic_rhythm_level"] and row["beat_times_sec"]:  # a chorale tracked at its eighths: back to the quarter
@@ -163,7 +164,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                                        "maj7_min": mir_cfg["chord_maj7_min"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   dominant_chroma=dominant)
+                                                   dominant_chroma=dominant, maj7_chroma=maj7)
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],

@@ -62,7 +62,8 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                  b7_min: float = 0.15, maj7_min: float = 0.3, beat_times_sec: np.ndarray | None = None,
-                 beat_quantile: float = 0.25, dominant_b7_min: float = 0.1, dominant_chroma: np.ndarray | None = None) -> list[dict]:
+                 beat_quantile: float = 0.25, dominant_b7_min: float = 0.1, dominant_chroma: np.ndarray | None = None,
+                 maj7_chroma: np.ndarray | None = None) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
     With ``beat_times_sec`` the evidence is read beat by beat (median chroma of each beat in the chord)
@@ -88,6 +89,11 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
     keep the first and drop most of the second (GM dev set, true chord spans, major triad vs dominant seventh: ROC AUC
     0.972 → 0.981, sevenths' lower quartile 0.10 → 0.18, triads' 90th percentile −0.03 → −0.01). Not for minor
     triads: a minor third's 3rd partial is a tempered b7 of the root (AUC 0.974 → 0.971).
+
+    ``maj7_chroma`` (``low_treble_chroma``, same frames), when given, is where a major triad's maj7 is read: the
+    accompaniment's register below C5, not the melody's above it, which leans on the maj7 of I and IV (GM dev set,
+    true spans, major triad vs maj7: ROC AUC 0.948 → 0.968; at the 0.3 bar triads called maj7 72 → 11 s, maj7s found
+    0.79 → 0.74 of their time; C4–B5 alone: AUC 0.900).
     """
     for seg in segments:
         if seg["label"] == "N":
@@ -103,6 +109,8 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
                 e = seventh_evidence(np.median(chroma[:, frames], axis=1), root, minor)
                 if dominant_chroma is not None and not minor:
                     e["b7"] = seventh_evidence(np.median(dominant_chroma[:, frames], axis=1), root, minor)["b7"]
+                if maj7_chroma is not None and not minor:
+                    e["maj7"] = seventh_evidence(np.median(maj7_chroma[:, frames], axis=1), root, minor)["maj7"]
                 evidence.append(e)
         if not evidence:
             continue
@@ -143,6 +151,11 @@ def treble_centre_chroma(cqt: np.ndarray) -> np.ndarray:
     start = 2 * CQT_BINS_PER_OCTAVE  # C3 in a C1-based CQT
     centre = cqt[start:start + 3 * CQT_BINS_PER_OCTAVE:per_semitone].reshape(3, 12, -1).sum(axis=0)
     return centre / np.maximum(centre.max(axis=0, keepdims=True), 1e-12)
+
+
+def low_treble_chroma(cqt: np.ndarray) -> np.ndarray:
+    """Chroma of C3–B4 only, the accompaniment's register under a melody (``add_sevenths``); shape (12, n_frames)."""
+    return _register_chroma(cqt, "C3", 2, np.inf)
 
 
 def bass_chroma(cqt: np.ndarray) -> np.ndarray:
@@ -407,7 +420,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
-                    downbeat_bass_weight: float = 0.0, reroot: bool = False, dominant_chroma: np.ndarray | None = None) -> list[dict]:
+                    downbeat_bass_weight: float = 0.0, reroot: bool = False, dominant_chroma: np.ndarray | None = None,
+                    maj7_chroma: np.ndarray | None = None) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -417,7 +431,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
     silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
     (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma``; default:
-    ``chroma``; a major triad's b7 from ``dominant_chroma`` when given, on the same frames). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
+    ``chroma``; a major triad's b7 from ``dominant_chroma`` and its maj7 from ``maj7_chroma`` when given, on the same frames). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
     optional ``p_downbeat``/``p_half_bar``/``p_other``), the chance of a change depends on the place in
     the bar (``metric_change_prob``) instead of the fixed ``self_transition``. With ``compression`` > 0 the
     templates are matched against log(1 + compression × chroma) (log-compressed chroma, as Müller's CLP): on
@@ -469,5 +483,5 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
         out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times,
-                           dominant_chroma=dominant_chroma, **(seventh_thresholds or {}))
+                           dominant_chroma=dominant_chroma, maj7_chroma=maj7_chroma, **(seventh_thresholds or {}))
     return out
