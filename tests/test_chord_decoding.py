@@ -294,3 +294,26 @@ def test_centre_bins_keep_a_tempered_seventh_and_drop_a_natural_one():
     assert levels["tempered"][1] > 0.4 and levels["tempered"][1] > 0.95 * levels["tempered"][0]
     assert levels["natural"][1] < 0.8 * levels["natural"][0]  # the flat one loses a quarter of its level there
     assert levels["natural"][1] < 0.7 * levels["tempered"][1]
+
+
+def test_a_melody_major_seventh_above_c5_is_not_read_from_the_low_treble():
+    """F major voiced in C3–B4 under a melody holding E5 (the maj7): the full treble reads Fmaj7, the
+    accompaniment's register (``low_treble_chroma``) still a plain triad; an E4 inside the voicing reads maj7 in both."""
+    from mirray.udfs import chords as ch
+    from mirray.udfs import mir
+
+    sr = 22050
+    t = np.arange(3 * sr) / sr
+
+    def tone(midi):
+        return np.sin(2 * np.pi * 440.0 * 2 ** ((midi - 69) / 12) * t)
+
+    triad = tone(53) + tone(57) + tone(60)  # F3 A3 C4
+    f = mir.PITCH_CLASSES.index("F")
+    got = {}
+    for name, seventh in (("melody", 76), ("voicing", 64)):  # E5 above, E4 inside
+        _, _, cqt = mir.chroma_features((0.2 * (triad + 1.2 * tone(seventh))).astype(np.float32), sr, 512, with_cqt=True)
+        got[name] = [ch.seventh_evidence(np.median(c, axis=1), f, False)["maj7"]
+                     for c in (ch.treble_chroma(cqt), ch.low_treble_chroma(cqt))]
+    assert got["melody"][0] > 0.3 > got["melody"][1]
+    assert got["voicing"][0] > 0.3 and got["voicing"][1] > 0.3
