@@ -103,15 +103,13 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
         edges = [seg["start_sec"], *inner, seg["end_sec"]]
         evidence = []
         root, minor = PITCH_CLASSES.index(root_name), quality == "min"
+        # where each seventh is read: a major triad's b7 and maj7 may have registers of their own
+        source = {"b7": chroma if minor or dominant_chroma is None else dominant_chroma,
+                  "maj7": chroma if minor or maj7_chroma is None else maj7_chroma}
         for a, b in zip(edges[:-1], edges[1:]):
             frames = (frame_times_sec >= a) & (frame_times_sec < b)
             if frames.any():
-                e = seventh_evidence(np.median(chroma[:, frames], axis=1), root, minor)
-                if dominant_chroma is not None and not minor:
-                    e["b7"] = seventh_evidence(np.median(dominant_chroma[:, frames], axis=1), root, minor)["b7"]
-                if maj7_chroma is not None and not minor:
-                    e["maj7"] = seventh_evidence(np.median(maj7_chroma[:, frames], axis=1), root, minor)["maj7"]
-                evidence.append(e)
+                evidence.append({k: seventh_evidence(np.median(c[:, frames], axis=1), root, minor)[k] for k, c in source.items()})
         if not evidence:
             continue
         ev = {k: float(np.quantile([e[k] for e in evidence], beat_quantile)) for k in ("b7", "maj7")}
@@ -125,14 +123,23 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
 BASS_DEGREES = {3: "b3", 4: "3", 7: "5", 10: "b7", 11: "7"}  # semitones above the root -> Harte bass degree
 
 
-def _register_chroma(cqt: np.ndarray, low_note: str, octaves: int, norm: float | None) -> np.ndarray:
-    """Fold ``octaves`` of a C1-based CQT magnitude (``mir.chroma_features(..., with_cqt=True)``) from ``low_note`` up."""
+def _register(cqt: np.ndarray, low_note: str, octaves: int) -> np.ndarray:
+    """The CQT rows of ``octaves`` from ``low_note`` up, of a C1-based CQT magnitude (``mir.chroma_features(..., with_cqt=True)``)."""
     import librosa
 
     from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
 
     start = int(round(CQT_BINS_PER_OCTAVE * np.log2(librosa.note_to_hz(low_note) / librosa.note_to_hz("C1"))))
-    return librosa.feature.chroma_cqt(C=cqt[start:start + octaves * CQT_BINS_PER_OCTAVE], fmin=librosa.note_to_hz(low_note),
+    return cqt[start:start + octaves * CQT_BINS_PER_OCTAVE]
+
+
+def _register_chroma(cqt: np.ndarray, low_note: str, octaves: int, norm: float | None) -> np.ndarray:
+    """Fold ``octaves`` of a C1-based CQT magnitude from ``low_note`` up."""
+    import librosa
+
+    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
+
+    return librosa.feature.chroma_cqt(C=_register(cqt, low_note, octaves), fmin=librosa.note_to_hz(low_note),
                                       bins_per_octave=CQT_BINS_PER_OCTAVE, norm=norm)
 
 
@@ -147,9 +154,7 @@ def treble_centre_chroma(cqt: np.ndarray) -> np.ndarray:
     notes, not the 31-cent-flat 7th partials of lower notes (``add_sevenths``); shape (12, n_frames)."""
     from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
 
-    per_semitone = CQT_BINS_PER_OCTAVE // 12
-    start = 2 * CQT_BINS_PER_OCTAVE  # C3 in a C1-based CQT
-    centre = cqt[start:start + 3 * CQT_BINS_PER_OCTAVE:per_semitone].reshape(3, 12, -1).sum(axis=0)
+    centre = _register(cqt, "C3", 3)[::CQT_BINS_PER_OCTAVE // 12].reshape(3, 12, -1).sum(axis=0)
     return centre / np.maximum(centre.max(axis=0, keepdims=True), 1e-12)
 
 
