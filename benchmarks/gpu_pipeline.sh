@@ -6,6 +6,7 @@
 # jsonpickle, more-itertools, webcolors, jsonschema, jsonschema-specifications, referencing, rpds-py.
 # Tables go to stdout and $OUT/gpu_pipeline.log; Ray's own log lines to $OUT/ray.log.
 set -euo pipefail
+ln -sfn ../configs mirray/configs  # mirray.configs is configs/ once installed; here it runs from the tree
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .gpu/whl/*.whl .whl/*.whl
 export PYTHONPATH=/tmp/site:$PWD/.gpu/site:$PWD PYTHONUNBUFFERED=1
 LOG=${OUT:-/tmp}/gpu_pipeline.log

@@ -26,15 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-KEYS = ("C", "G", "D", "A", "E", "B", "F#", "C#", "F", "A#", "D#", "G#")
+
 
 
 def _write_song(args: tuple) -> float:
     from mirray.corpus.synth import render_clip, write_mp3
+    from mirray.udfs.mir import PITCH_CLASSES
 
     i, folder, song_sec = args
     tempo_bpm = 80.0 + (i * 37) % 90
-    samples, _ = render_clip(tempo_bpm, KEYS[i % 12], ("major", "minor")[i % 2], song_sec, seed=i)
+    samples, _ = render_clip(tempo_bpm, PITCH_CLASSES[i % 12], ("major", "minor")[i % 2], song_sec, seed=i)
     write_mp3(Path(folder) / f"song{i:04d}.mp3", samples, 44100,
               tags={"title": f"Song {i}", "artist": "mirray bench", "genre": ("Pop", "Rock", "Jazz")[i % 3]})
     return song_sec
@@ -91,7 +92,7 @@ def main() -> int:
     ap.add_argument("--tiny", action="store_true", help="tiny Demucs (CPU smoke run) instead of the full htdemucs layout")
     ap.add_argument("--num-gpus", nargs="+", default=["auto"],
                     help="one pipeline run per value of resources.separation.num_gpus, e.g. 1 0.5 (0.5 allows two actors per GPU)")
-    ap.add_argument("--max-actors", type=int, default=4)
+    ap.add_argument("--max-actors", default="auto")
     ap.add_argument("--workdir", help="default: a new temp folder")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="extra config overrides")
     args = ap.parse_args()
@@ -126,6 +127,7 @@ def main() -> int:
                                  f"resources.separation.num_gpus={gpus}",
                                  f"resources.separation.max_actors={args.max_actors}", *args.set])
         out = work / f"out-gpus-{gpus}"
+        shutil.rmtree(out, ignore_errors=True)  # a reused --workdir would otherwise skip the songs as done
         with GpuSampler() as gpu:
             summary = graph.run(str(work / "songs"), str(out), cfg)
         print(summary.line(), flush=True)

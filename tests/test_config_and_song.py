@@ -69,3 +69,21 @@ def test_separation_actor_cpus_auto():
     assert separation_cpus("auto", 0.5, [(96, 8), (6, 1)]) == 2.0  # the smallest GPU node sets it
     assert separation_cpus("auto", 1.0, []) == 1.0  # GPU nodes not up yet (autoscaler): the old default
     assert separation_cpus(2, 1.0, [(16, 1)]) == 2.0  # a number is taken as given
+
+
+def test_separation_actors_auto():
+    """auto: two actors per card only where every GPU node has the cores for both and the CPU stages; the pool
+    grows to every GPU of the cluster (a fixed 4 left GPUs 5-8 idle)."""
+    from mirray.pipeline.graph import separation_gpus, separation_max_actors
+
+    assert separation_gpus("auto", []) == 0.0  # no GPU node: Demucs on CPU
+    assert separation_gpus("auto", [(2, 1)]) == 1.0  # CI's Ray head
+    assert separation_gpus("auto", [(8, 1)]) == 1.0
+    assert separation_gpus("auto", [(16, 1)]) == 0.5  # the measured 16-core H200 node
+    assert separation_gpus("auto", [(128, 8), (8, 1)]) == 1.0  # the smallest GPU node decides
+    assert separation_gpus(0.34, [(16, 1)]) == 0.34
+    assert separation_max_actors("auto", 0.0, []) == 4  # CPU
+    assert separation_max_actors("auto", 1.0, [(96, 8), (8, 1)]) == 9
+    assert separation_max_actors("auto", 0.5, [(16, 1), (32, 2)]) == 6
+    assert separation_max_actors("auto", 0.34, [(16, 1)]) == 2  # 1 / 0.34 rounds down: a third actor would not fit
+    assert separation_max_actors(3, 1.0, [(16, 1)]) == 3

@@ -50,10 +50,31 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def _separation_gpus(requested) -> float:
-    if requested == "auto":
-        return 1.0 if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-    return float(requested)
+# GPUs per CPU core at which two Demucs actors share a card under num_gpus: auto. On a 16-core H200 node the
+# whole pipeline ran 1.37-1.46x faster with two actors than one (BENCHMARKS.md): each actor keeps ~4 cores
+# busy and the CPU stages need ~3.5 more for what it separates, so three would leave the CPU stages short.
+TWO_ACTORS_MIN_CPUS_PER_GPU = 16
+
+
+def separation_gpus(requested, gpu_nodes: list[tuple[float, float]]) -> float:
+    """GPUs each Demucs actor takes; ``gpu_nodes``: (CPUs, GPUs) of each live GPU node.
+    ``auto``: 0 (CPU) without GPU nodes; 0.5 when the smallest GPU node has ``TWO_ACTORS_MIN_CPUS_PER_GPU``
+    CPUs per GPU or more; else 1."""
+    if requested != "auto":
+        return float(requested)
+    if not gpu_nodes:
+        return 0.0
+    return 0.5 if min(cpus / gpus for cpus, gpus in gpu_nodes) >= TWO_ACTORS_MIN_CPUS_PER_GPU else 1.0
+
+
+def separation_max_actors(requested, gpus_per_actor: float, gpu_nodes: list[tuple[float, float]]) -> int:
+    """Largest Demucs actor pool. ``auto``: as many actors as the live GPUs hold at ``gpus_per_actor``
+    (a fixed 4 would leave GPUs 5+ idle); 4 on CPU or while no GPU node is up."""
+    if requested != "auto":
+        return int(requested)
+    if gpus_per_actor <= 0 or not gpu_nodes:
+        return 4
+    return max(1, int(sum(gpus for _, gpus in gpu_nodes) / gpus_per_actor + 1e-6))
 
 
 def separation_cpus(requested, gpus_per_actor: float, gpu_nodes: list[tuple[float, float]]) -> float:
@@ -116,12 +137,15 @@ def run(input_uri: str, out_uri: str, cfg: dict, run_id: str | None = None, stem
             batch_format="pyarrow", batch_size=cpu["batch_size"], num_cpus=cpu["num_cpus"])
         if stems_on:
             sep = res["separation"]
-            gpus = _separation_gpus(sep["num_gpus"])
-            cpus = separation_cpus(sep["num_cpus"], gpus, _gpu_nodes())
-            print(f"mirray: Demucs actors ({sep['min_actors']}-{sep['max_actors']}) take {gpus:g} GPU and {cpus:g} CPU each", flush=True)
+            gpu_nodes = _gpu_nodes()
+            gpus = separation_gpus(sep["num_gpus"], gpu_nodes)
+            cpus = separation_cpus(sep["num_cpus"], gpus, gpu_nodes)
+            most = separation_max_actors(sep["max_actors"], gpus, gpu_nodes)
+            least = min(sep["min_actors"], most)
+            print(f"mirray: {least}-{most} Demucs actors, each taking {gpus:g} GPU and {cpus:g} CPU", flush=True)
             ds = ds.map_batches(
                 stages.SeparateStems, fn_constructor_kwargs={"cfg": cfg, "out_uri": out_uri, "spec": spec},
-                compute=ray.data.ActorPoolStrategy(min_size=sep["min_actors"], max_size=sep["max_actors"]),
+                compute=ray.data.ActorPoolStrategy(min_size=least, max_size=most),
                 num_gpus=gpus, num_cpus=cpus,
                 batch_format="pyarrow", batch_size=sep["batch_size"])
         results = ds.map_batches(stages.analyse, fn_kwargs={"cfg": cfg, "spec": spec}, batch_format="pyarrow",
