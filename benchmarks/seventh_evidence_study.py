@@ -63,6 +63,7 @@ def span_evidence(song: dict, cfg: dict) -> list[tuple[str, float, dict]]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cache", type=Path, required=True, help="a mir_eval_bench.py --cache folder (songs.pkl)")
+    p.add_argument("--bars", type=float, nargs="+", default=[0.1, 0.3], help="evidence bars to tabulate")
     args = p.parse_args()
     cfg = load_config()
     spans = [s for song in pickle.loads((args.cache / "songs.pkl").read_bytes())["songs"] for s in span_evidence(song, cfg)]
@@ -75,7 +76,7 @@ def main() -> None:
         for name in sources(np.zeros((252, 1))):
             value = np.array([s[2][(name, tone)] for s in rows])
             auc = roc_auc_score(is7, value, sample_weight=sec)
-            for bar in (0.1, 0.3):
+            for bar in args.bars:
                 found = (sec[is7] * (value[is7] >= bar)).sum() / sec[is7].sum()
                 print(f"| {name} | {auc:.3f} | {bar} | {found:.2f} | {(sec[~is7] * (value[~is7] >= bar)).sum():.0f} |")
 

@@ -317,3 +317,25 @@ def test_a_melody_major_seventh_above_c5_is_not_read_from_the_low_treble():
                      for c in (ch.treble_chroma(cqt), ch.low_treble_chroma(cqt))]
     assert got["melody"][0] > 0.3 > got["melody"][1]
     assert got["voicing"][0] > 0.3 and got["voicing"][1] > 0.3
+
+
+def test_a_minor_thirds_partial_is_not_a_min7_in_the_low_treble():
+    """C minor voiced C4 Eb4 G4 with harmonic-rich tones: the Eb's 3rd partial is a tempered Bb5, which the full
+    treble (C3–B5) reads as the chord's b7 and C3–B4 does not; a played Bb3 inside the voicing reads min7 in both."""
+    from mirray.udfs import chords as ch
+    from mirray.udfs import mir
+
+    sr = 22050
+    t = np.arange(3 * sr) / sr
+
+    def tone(midi, partials=5):
+        f0 = 440.0 * 2 ** ((midi - 69) / 12)
+        return sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, partials + 1))
+
+    triad = tone(60) + tone(63) + tone(67)
+    got = {}
+    for name, voices in (("triad", triad), ("min7", triad + tone(58))):
+        _, _, cqt = mir.chroma_features((0.1 * voices).astype(np.float32), sr, 512, with_cqt=True)
+        got[name] = [ch.seventh_evidence(np.median(c, axis=1), 0, True)["b7"] for c in (ch.treble_chroma(cqt), ch.low_treble_chroma(cqt))]
+    assert got["triad"][0] > 0.05 > got["triad"][1]  # the configured C3–B4 bar is 0.05
+    assert got["min7"][1] > 0.05 and got["min7"][0] > got["triad"][0]

@@ -118,8 +118,14 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             # bass (inversions) and treble (sevenths) registers, folded from the same transform
             bass = chords.bass_chroma(chord_cqt)
             treble = chords.treble_chroma(chord_cqt) if mir_cfg["chord_vocabulary"] == "sevenths" else None
-            dominant = chords.treble_centre_chroma(chord_cqt) if treble is not None and mir_cfg["chord_dom7_centre_bins"] else None
-            maj7 = chords.low_treble_chroma(chord_cqt) if treble is not None and mir_cfg["chord_maj7_below_melody"] else None
+            sources = {}  # registers some sevenths are read from (chords.add_sevenths)
+            if treble is not None and mir_cfg["chord_dom7_centre_bins"]:
+                sources["maj", "b7"] = chords.treble_centre_chroma(chord_cqt)
+            if treble is not None and (mir_cfg["chord_maj7_below_melody"] or mir_cfg["chord_min7_below_melody"]):
+                low = chords.low_treble_chroma(chord_cqt)
+                sources.update({k: low for k, on in ((("maj", "maj7"), mir_cfg["chord_maj7_below_melody"]),
+                                                     (("min", "b7"), mir_cfg["chord_min7_below_melody"])) if on})
+            min7_bar = mir_cfg["chord_min7_below_melody_b7_min" if ("min", "b7") in sources else "chord_min7_b7_min"]
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
             if mir_cfg["harmonic_rhythm_level"] and row["beat_times_sec"]:  # a chorale tracked at its eighths: back to the quarter
@@ -160,11 +166,11 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
-                                                   seventh_thresholds={"b7_min": mir_cfg["chord_min7_b7_min"], "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
+                                                   seventh_thresholds={"b7_min": min7_bar, "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
                                                                        "maj7_min": mir_cfg["chord_maj7_min"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   dominant_chroma=dominant, maj7_chroma=maj7)
+                                                   seventh_sources=sources)
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],

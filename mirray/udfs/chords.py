@@ -62,8 +62,8 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                  b7_min: float = 0.15, maj7_min: float = 0.3, beat_times_sec: np.ndarray | None = None,
-                 beat_quantile: float = 0.25, dominant_b7_min: float = 0.1, dominant_chroma: np.ndarray | None = None,
-                 maj7_chroma: np.ndarray | None = None) -> list[dict]:
+                 beat_quantile: float = 0.25, dominant_b7_min: float = 0.1,
+                 sources: dict[tuple[str, str], np.ndarray] | None = None) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
     With ``beat_times_sec`` the evidence is read beat by beat (median chroma of each beat in the chord)
@@ -84,16 +84,18 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
     quarter of the dominant sevenths read ≤ 0.14. Not lower than 0.1: a bass as loud as the chord, with
     sawtooth partials, puts its 7th partial on the b7 (0.09).
 
-    ``dominant_chroma`` (``treble_centre_chroma``, same frames), when given, is where a major triad's b7 is read:
-    a played seventh is tempered, the 7th partial of the bass or of the root 31 cents flat, so the centre bins
-    keep the first and drop most of the second (GM dev set, true chord spans, major triad vs dominant seventh: ROC AUC
-    0.972 → 0.981, sevenths' lower quartile 0.10 → 0.18, triads' 90th percentile −0.03 → −0.01). Not for minor
-    triads: a minor third's 3rd partial is a tempered b7 of the root (AUC 0.974 → 0.971).
-
-    ``maj7_chroma`` (``low_treble_chroma``, same frames), when given, is where a major triad's maj7 is read: the
-    accompaniment's register below C5, not the melody's above it, which leans on the maj7 of I and IV (GM dev set,
-    true spans, major triad vs maj7: ROC AUC 0.948 → 0.968; at the 0.3 bar triads called maj7 72 → 11 s, maj7s found
-    0.79 → 0.74 of their time; C4–B5 alone: AUC 0.900).
+    ``sources`` maps (triad quality, tone) to the chroma (same frames) that tone is read from instead of ``chroma``:
+    - ("maj", "b7"): ``treble_centre_chroma``. A played seventh is tempered, the 7th partial of the bass or of the root
+      31 cents flat, so the centre bins keep the first and drop most of the second (GM dev set, true chord spans,
+      major triad vs dominant seventh: ROC AUC 0.972 → 0.981, sevenths' lower quartile 0.10 → 0.18, triads' 90th
+      percentile −0.03 → −0.01). Not for minor triads: a minor third's 3rd partial is a tempered b7 of the root.
+    - ("maj", "maj7"): ``low_treble_chroma``, the accompaniment's register below C5, not the melody's above it, which
+      leans on the maj7 of I and IV (GM dev set, true spans, major triad vs maj7: ROC AUC 0.948 → 0.968; at the 0.3 bar
+      triads called maj7 72 → 11 s, maj7s found 0.79 → 0.74 of their time; C4–B5 alone: AUC 0.900).
+    - ("min", "b7"): ``low_treble_chroma`` too, with its own bar (``b7_min`` then ~0.05): the minor third's 3rd
+      partial, a tempered b7, sounds an octave and a fifth above the third, above B4 for chords voiced around C4
+      (min vs min7 ROC AUC, 3-bin C3–B5 → C3–B4: GM dev 0.974 → 0.999, genre set 0.842 → 0.939, seed 89 0.900 → 0.983;
+      ``benchmarks/seventh_evidence_study.py``).
     """
     for seg in segments:
         if seg["label"] == "N":
@@ -103,9 +105,8 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
         edges = [seg["start_sec"], *inner, seg["end_sec"]]
         evidence = []
         root, minor = PITCH_CLASSES.index(root_name), quality == "min"
-        # where each seventh is read: a major triad's b7 and maj7 may have registers of their own
-        source = {"b7": chroma if minor or dominant_chroma is None else dominant_chroma,
-                  "maj7": chroma if minor or maj7_chroma is None else maj7_chroma}
+        # where each seventh is read: each triad quality's b7 and maj7 may have a register of their own
+        source = {tone: (sources or {}).get((quality, tone), chroma) for tone in ("b7", "maj7")}
         for a, b in zip(edges[:-1], edges[1:]):
             frames = (frame_times_sec >= a) & (frame_times_sec < b)
             if frames.any():
@@ -425,8 +426,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
-                    downbeat_bass_weight: float = 0.0, reroot: bool = False, dominant_chroma: np.ndarray | None = None,
-                    maj7_chroma: np.ndarray | None = None) -> list[dict]:
+                    downbeat_bass_weight: float = 0.0, reroot: bool = False,
+                    seventh_sources: dict[tuple[str, str], np.ndarray] | None = None) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -436,7 +437,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
     silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
     (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma``; default:
-    ``chroma``; a major triad's b7 from ``dominant_chroma`` and its maj7 from ``maj7_chroma`` when given, on the same frames). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
+    ``chroma``; ``seventh_sources``: ``add_sevenths``'s ``sources``, on the same frames). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
     optional ``p_downbeat``/``p_half_bar``/``p_other``), the chance of a change depends on the place in
     the bar (``metric_change_prob``) instead of the fixed ``self_transition``. With ``compression`` > 0 the
     templates are matched against log(1 + compression × chroma) (log-compressed chroma, as Müller's CLP): on
@@ -488,5 +489,5 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
         out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times,
-                           dominant_chroma=dominant_chroma, maj7_chroma=maj7_chroma, **(seventh_thresholds or {}))
+                           sources=seventh_sources, **(seventh_thresholds or {}))
     return out
