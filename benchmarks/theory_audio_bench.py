@@ -41,7 +41,7 @@ def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1, confusions: Co
     true chord in the true key (same spelling conventions as the estimate); triad level: against the
     generator's numeral. Each miss is put down to the first of: local key wrong, triad wrong, figure
     (seventh or inversion) wrong, as shares of the song's chord time. ``confusions`` gathers the seconds of
-    each (true figure, estimated figure) pair among the figure misses."""
+    each (kind, true figure, estimated figure) among the triad and the figure misses (key right)."""
     harmonic = row["music_theory"]["harmonic_analysis"]
     tonic, mode = truth["key"].split()
     t_times = [c[0] for c in truth["chords"]]
@@ -61,8 +61,8 @@ def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1, confusions: Co
             misses["key"] += 1
         else:
             misses["triad" if not ok_triad else "figure"] += 1
-            if ok_triad and confusions is not None:
-                confusions[(_at(t_times, ref_figs, t), est)] += step_sec
+            if confusions is not None:
+                confusions[("figure" if ok_triad else "triad", _at(t_times, ref_figs, t), est)] += step_sec
     return exact / len(grid), triad / len(grid), {k: v / len(grid) for k, v in misses.items()}
 
 
@@ -102,7 +102,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
     p.add_argument("--seed", type=int, default=2026, help="2026 is the benchmark set, another seed a held-out set of new songs")
-    p.add_argument("--confusions", type=int, default=0, metavar="N", help="list the N largest figure misses (true -> estimated)")
+    p.add_argument("--confusions", type=int, default=0, metavar="N", help="list the N largest figure and triad misses (true -> estimated)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="reuse (or keep) the rendered songs here, as mir_eval_bench.py does")
     add_set_option(p)
     args = p.parse_args()
@@ -134,11 +134,13 @@ def main() -> None:
         print(f"| exact figure missed: {label} | {np.mean([m[why] for m in misses]):.3f} |")
     print(f"| key over time (share of time) | {np.mean(keys):.3f} |")
     print(f"| theory + genre step, core-s per song | {cpu / args.songs:.3f} |")
-    if args.confusions:
-        total = sum(confusions.values())
-        print(f"\nLargest figure misses (triad right, seventh or inversion wrong): {total:.0f} s in all")
+    for kind, label in (("figure", "triad right, seventh or inversion wrong"), ("triad", "key right, triad wrong")):
+        if not args.confusions:
+            break
+        mine = Counter({(ref, est): sec for (k, ref, est), sec in confusions.items() if k == kind})
+        print(f"\nLargest misses, {label}: {sum(mine.values()):.0f} s in all")
         print("| true figure | estimated | seconds |\n|---|---|---:|")
-        for (ref, est), sec in confusions.most_common(args.confusions):
+        for (ref, est), sec in mine.most_common(args.confusions):
             print(f"| {ref} | {est} | {sec:.1f} |")
     print("\nCadences vs the same rules on the true chords, key, downbeats and sections (type must agree; ±1 beat)")
     print("| type | true | found | precision | recall | F |\n|---|---:|---:|---:|---:|---:|")
