@@ -126,6 +126,7 @@ def main() -> int:
         cfg = load_config(None, [f"separation.model={model}", f"separation.model_repo={repo}",
                                  f"resources.separation.num_gpus={gpus}",
                                  f"resources.separation.max_actors={args.max_actors}", *args.set])
+        stems = f"model {model}" if cfg["separation"]["enabled"] else "stems off"
         out = work / f"out-gpus-{gpus}"
         shutil.rmtree(out, ignore_errors=True)  # a reused --workdir would otherwise skip the songs as done
         with GpuSampler() as gpu:
@@ -137,7 +138,7 @@ def main() -> int:
         print(f"\nstage costs, num_gpus={gpus}:", *stage_table(out, audio_min), sep="\n")
     ray.shutdown()
 
-    print(f"\nmirray pipeline, {args.songs} songs x {args.song_sec:.0f} s, model {model}, Ray node {res.get('CPU', 0):g} CPUs "
+    print(f"\nmirray pipeline, {args.songs} songs x {args.song_sec:.0f} s, {stems}, Ray node {res.get('CPU', 0):g} CPUs "
           f"{res.get('GPU', 0):g} GPUs {gpu_name}")
     print("| num_gpus per actor | processed | failed | wall s | audio min / wall min | songs / hour | GPU util % |")
     print("|---|---:|---:|---:|---:|---:|---:|")
