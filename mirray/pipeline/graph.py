@@ -50,7 +50,7 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-# GPUs per CPU core at which two Demucs actors share a card under num_gpus: auto. On a 16-core H200 node the
+# CPUs per GPU at which two Demucs actors share a card under num_gpus: auto. On a 16-core H200 node the
 # whole pipeline ran 1.37-1.46x faster with two actors than one (BENCHMARKS.md): each actor keeps ~4 cores
 # busy and the CPU stages need ~3.5 more for what it separates, so three would leave the CPU stages short.
 TWO_ACTORS_MIN_CPUS_PER_GPU = 16

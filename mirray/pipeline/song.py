@@ -121,10 +121,11 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             sources = {}  # registers some sevenths are read from (chords.add_sevenths)
             if treble is not None and mir_cfg["chord_dom7_centre_bins"]:
                 sources["maj", "b7"] = chords.treble_centre_chroma(chord_cqt)
-            if treble is not None and (mir_cfg["chord_maj7_below_melody"] or mir_cfg["chord_min7_below_melody"]):
-                low = chords.low_treble_chroma(chord_cqt)
-                sources.update({k: low for k, on in ((("maj", "maj7"), mir_cfg["chord_maj7_below_melody"]),
-                                                     (("min", "b7"), mir_cfg["chord_min7_below_melody"])) if on})
+            low = chords.low_treble_chroma(chord_cqt) if treble is not None else None
+            if low is not None and mir_cfg["chord_maj7_below_melody"]:
+                sources["maj", "maj7"] = low
+            if low is not None and mir_cfg["chord_min7_below_melody"]:
+                sources["min", "b7"] = low
             min7_bar = mir_cfg["chord_min7_below_melody_b7_min" if ("min", "b7") in sources else "chord_min7_b7_min"]
             row["chord_source"] = "mix" if harmonic is None else "stems"
             first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
