@@ -134,3 +134,19 @@ def test_a_near_tie_a_bar_off_the_phrase_grid_goes_to_the_grid():
     assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.5), 4)] == [8, 16, 24, 32]
     # a clear change at bar 31 stays there: the grid only settles near-ties
     assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.8), 4)] == [8, 16, 24, 31]
+
+
+def test_weak_boundaries_off_the_grid_do_not_outvote_strong_ones_on_it():
+    beats = np.arange(160) * 0.5  # 40 bars of 4/4 at 120 BPM
+    downbeats = beats[::4]
+
+    def song(transition: float) -> np.ndarray:  # strong changes at bars 8 and 16, faint ones at 22 and 26, bar 31 leads into 32
+        level = [0.0] * 8 + [2.0] * 8 + [0.0] * 6 + [0.3] * 4 + [0.0] * 5 + [transition] + [2.0] * 8
+        return np.array([[lv for lv in level for _ in range(4)]])
+
+    guesses = [17.0, 31.0, 44.0, 52.0, 63.0]
+    # two boundaries on each grid (8, 16 and 22, 26): counted, a tie, so no grid and bar 31 keeps its near-tie
+    assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.0), 4, weighted_vote=False)] == [8, 16, 22, 26, 31]
+    # weighted by their change, the strong grid wins and the near-tie goes to bar 32
+    assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.0), 4)] == [8, 16, 22, 26, 32]
+    assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.1), 4)] == [8, 16, 22, 26, 31]

@@ -150,7 +150,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             use_vocals = vocal_envelope is not None and len(vocal_envelope) and row.get("has_vocals") is not False  # else leakage only
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
                                         vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
-                                        mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"])
+                                        mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
+                                        _phrase_vote_weighted(mir_cfg["section_phrase_vote"]))
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -227,9 +228,15 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
 
 
+def _phrase_vote_weighted(vote: str) -> bool:
+    if vote not in ("weighted", "count"):
+        raise ValueError(f"mir.section_phrase_vote must be 'weighted' or 'count', not {vote!r}")
+    return vote == "weighted"
+
+
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
-              refine_bars: int, phrase_bars: int, phrase_bonus: float) -> list[dict]:
+              refine_bars: int, phrase_bars: int, phrase_bonus: float, weighted_vote: bool = True) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT);
     ``vocal_envelope``: see ``mir_stage``."""
     import librosa
@@ -246,7 +253,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
                                        beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),
                                        instrumental_ratio=instrumental_ratio)
     return sections.refine_sections(found, per_beat[0], downbeats, *per_beat[1:], row.get("beats_per_bar"), refine_bars,
-                                    phrase_bars, phrase_bonus)
+                                    phrase_bars, phrase_bonus, weighted_vote)
 
 
 def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, frame_rate_hz: float, theory_cfg: dict) -> dict:
