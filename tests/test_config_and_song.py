@@ -87,3 +87,20 @@ def test_separation_actors_auto():
     assert separation_max_actors("auto", 0.5, [(16, 1), (32, 2)]) == 6
     assert separation_max_actors("auto", 0.34, [(16, 1)]) == 2  # 1 / 0.34 rounds down: a third actor would not fit
     assert separation_max_actors(3, 1.0, [(16, 1)]) == 3
+
+
+def test_song_key_is_read_again_from_the_final_chords(make_mp3, tmp_path, monkeypatch):
+    from mirray.udfs import chords
+
+    path = make_mp3(tmp_path / "k.mp3", tempo_bpm=110.0, tonic="D", mode="major")
+    real = chords.estimate_chords
+
+    def final_on_b_minor(*args, **kwargs):  # the first pass (majmin) as it is; the final chords all B minor, its relative
+        found = real(*args, **kwargs)
+        return found if args[4] == "majmin" else [dict(c, label="B:min") for c in found]
+
+    monkeypatch.setattr(chords, "estimate_chords", final_on_b_minor)
+    off = process_song(_item(path), path.read_bytes(), load_config(overrides=["mir.key_from_final_chords=false"]), "run1")
+    on = process_song(_item(path), path.read_bytes(), load_config(), "run1")
+    assert off["key"] == "D major"  # from the first-pass chords
+    assert on["key"] == "B minor"  # the same chroma, the phrases now starting on B minor's tonic

@@ -156,9 +156,12 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
                                                 mir_cfg["phrase_bars"])
-            row.update(mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], first, mir_cfg["key_chord_weight"],
+            def song_key(chord_list: list[dict]) -> dict:
+                return mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], chord_list, mir_cfg["key_chord_weight"],
                                            starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"],
-                                           mir_cfg["key_first_chord_weight"]))
+                                           mir_cfg["key_first_chord_weight"])
+
+            row.update(song_key(first))
             bar_prior = {"beat_times_sec": row["beat_times_sec"], "downbeat_times_sec": row["downbeat_times_sec"],
                          "beats_per_bar": row["beats_per_bar"], "p_downbeat": mir_cfg["chord_change_downbeat"],
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
@@ -175,6 +178,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    seventh_sources=sources)
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
+            if mir_cfg["key_from_final_chords"]:  # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md
+                row.update(song_key(row["chords"]))
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],
