@@ -224,7 +224,7 @@ def opens_on_tonic(chords: list[dict], tonic: int, mode: str) -> bool:
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                     chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None,
                     phrase_start_weight: float = 0.1, end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0,
-                    confidence_sharpness: float = 15.0) -> dict:
+                    confidence_sharpness: float = 15.0, cadence_chords: list[dict] | None = None) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is the probability of the named key among the 24: a softmax of the key scores with
@@ -245,6 +245,8 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     tonic in 22–25 of 32 songs per seed, the relative key's tonic in 0–2; weights compared in
     BENCHMARKS.md). Only between relatives, which share every note and where the other cues tie: a
     ii7–V7–Imaj7 loop opens on ii7, and that must not pull B-flat major to C minor.
+    ``cadence_chords``: read the final cadence from these instead of ``chords`` (its hold test is relative to
+    the median chord, measured on first-pass chords).
     """
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
@@ -259,7 +261,8 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
             bonus = bonus.copy()
             bonus[relative] += first_chord_weight
     if chords and end_cadence_weight:
-        bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(chords, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
+        ending = cadence_chords or chords
+        bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(ending, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
     total = correlation + bonus
     best = int(np.argmax(total))
     tonic, mode = best % 12, ("major", "minor")[best // 12]
