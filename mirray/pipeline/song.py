@@ -165,27 +165,17 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             bar_prior = {"beat_times_sec": row["beat_times_sec"], "downbeat_times_sec": row["downbeat_times_sec"],
                          "beats_per_bar": row["beats_per_bar"], "p_downbeat": mir_cfg["chord_change_downbeat"],
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
-            half = mir_cfg["chord_half_beats"]
-
-            def final_chords(frames: np.ndarray, bar_bass: float) -> list[dict]:
-                return chords.estimate_chords(chord_chroma, frame_times, frames, duration_sec, mir_cfg["chord_vocabulary"],
-                                              mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
-                                              meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
-                                              seventh_thresholds={"b7_min": min7_bar, "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
-                                                                  "maj7_min": mir_cfg["chord_maj7_min"]},
-                                              compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
-                                              bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                              seventh_sources=sources)
-
-            # chorale-like harmony (chords a beat long or less) is decoded on half-beats too, without the downbeat's bass
-            # speaking for the bar; with chord_fast_confirm only when the beat-grid chords, under the bar prior, stay that short
-            # too (an arpeggiated accompaniment makes the first pass flicker beat by beat: BENCHMARKS.md)
-            fast = chords.fast_harmony(first, row["beat_times_sec"], half)
-            if not fast or mir_cfg["chord_fast_confirm"]:
-                row["chords"] = final_chords(beat_frames, mir_cfg["chord_downbeat_bass"])
-                fast = fast and chords.fast_harmony(row["chords"], row["beat_times_sec"], half)
-            if fast:
-                row["chords"] = final_chords(chords.decoding_frames(beat_frames, first, row["beat_times_sec"], half), 0.0)
+            chord_frames = chords.decoding_frames(beat_frames, first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
+            # the downbeat's bass speaks for the bar where chords last about a bar; in a chorale each beat's bass is its own chord's
+            bar_bass = 0.0 if chords.fast_harmony(first, row["beat_times_sec"], mir_cfg["chord_half_beats"]) else mir_cfg["chord_downbeat_bass"]
+            row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
+                                                   mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
+                                                   meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
+                                                   seventh_thresholds={"b7_min": min7_bar, "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
+                                                                       "maj7_min": mir_cfg["chord_maj7_min"]},
+                                                   compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
+                                                   bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
+                                                   seventh_sources=sources)
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             if mir_cfg["key_from_final_chords"]:  # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md
