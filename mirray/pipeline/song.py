@@ -166,8 +166,10 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                          "beats_per_bar": row["beats_per_bar"], "p_downbeat": mir_cfg["chord_change_downbeat"],
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
             chord_frames = chords.decoding_frames(beat_frames, first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
+            # chorale-like: chords a beat long or less, decoded on half-beats too
+            fast = chords.fast_harmony(first, row["beat_times_sec"], mir_cfg["chord_half_beats"])
             # the downbeat's bass speaks for the bar where chords last about a bar; in a chorale each beat's bass is its own chord's
-            bar_bass = 0.0 if chords.fast_harmony(first, row["beat_times_sec"], mir_cfg["chord_half_beats"]) else mir_cfg["chord_downbeat_bass"]
+            bar_bass = 0.0 if fast else mir_cfg["chord_downbeat_bass"]
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
@@ -178,7 +180,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    seventh_sources=sources)
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
-            if mir_cfg["key_from_final_chords"]:  # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md
+            # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md; not on a chorale's half-beat chords,
+            # whose passing chords read worse than the first pass's
+            if mir_cfg["key_from_final_chords"] and not fast:
                 row.update(song_key(row["chords"]))
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
