@@ -95,7 +95,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
         with step(row, "mir_beats"):
             onset_env, low_env, high_env, mel_db = _onset_envelopes(mono, mir_sr, hop)
             row.update(mir.tempo_and_beats(mono, mir_sr, hop, mir_cfg["tempo_min_bpm"], mir_cfg["tempo_max_bpm"], onset_env, low_env,
-                                             high_env if mir_cfg["metric_level_check"] else None, mir_cfg["tempo_peak_min_share"]))
+                                             high_env if mir_cfg["metric_level_check"] else None, mir_cfg["tempo_peak_min_share"],
+                                             mir_cfg["tempo_no_pulse_comb"]))
             beat_frames = librosa.time_to_frames(row["beat_times_sec"], sr=mir_sr, hop_length=hop)
         with step(row, "mir_tonal"):
             chroma, row["tuning_cents"], cqt = mir.chroma_features(mono, mir_sr, hop, with_cqt=True)

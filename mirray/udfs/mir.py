@@ -25,6 +25,10 @@ KEY_PROFILES = {
 }
 
 
+# Pulse clarity under which an onset envelope shows no beat (drum-less chorales measured 0.00–0.05, BENCHMARKS.md)
+NO_PULSE_CLARITY = 0.1
+
+
 def _fit_tempo_from_beats(beat_times_sec: np.ndarray) -> float | None:
     """Tempo from the slope of beat time vs beat index.
 
@@ -48,55 +52,76 @@ def _fit_tempo_from_beats(beat_times_sec: np.ndarray) -> float | None:
 def tempo_and_beats(
     y: np.ndarray, sr_hz: int, hop_length: int = 512, tempo_min_bpm: float = 60, tempo_max_bpm: float = 200,
     onset_env: np.ndarray | None = None, low_env: np.ndarray | None = None, high_env: np.ndarray | None = None,
-    tempo_peak_min_share: float = 0.5,
+    tempo_peak_min_share: float = 0.5, no_pulse_comb: bool = True,
 ) -> dict:
     """Global tempo (BPM), beat times (s) and onset times (s) of mono audio ``y`` (shape (n,)), via
     librosa's dynamic-programming tracker. ``onset_env``: librosa onset strength, if already computed;
     ``low_env``: the low band's (kick, bass) onset strength at the same hop, which puts a grid that
     locked onto the off-beats back on the beat; ``high_env``: the band above 4 kHz (snare, hats), which
     lets ``beat_refine.metric_level`` double or halve a grid read at the wrong level; ``tempo_peak_min_share``:
-    how strong a periodicity librosa's prior-weighted tempo must have to be kept (``beat_refine.periodic_tempo_bpm``).
+    how strong a periodicity librosa's prior-weighted tempo must have to be kept (``beat_refine.periodic_tempo_bpm``);
+    ``no_pulse_comb``: where the envelope shows no pulse at the tempo found (pulse clarity under ``NO_PULSE_CLARITY``:
+    slow-attack strings and choir), track again at ``beat_refine.comb_tempo_bpm``'s tempo.
     Beats are then moved onto the attacks (``beat_refine``)."""
     import librosa
 
-    from mirray.udfs import beat_grid, beat_refine
+    from mirray.udfs import beat_refine
 
     if onset_env is None:
         onset_env = librosa.onset.onset_strength(y=y, sr=sr_hz, hop_length=hop_length)
     if not np.any(onset_env > 0):
         return {"tempo_bpm": None, "tempo_confidence": None, "pulse_clarity": None, "beat_times_sec": [], "onset_times_sec": []}
+    frame_rate_hz = sr_hz / hop_length
     # delta 0.2 (librosa: 0.07) drops the weak echo onsets a decaying kick leaves ~0.1 s after itself
     onset_times = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time", delta=0.2)
     tempo_coarse = float(np.atleast_1d(librosa.feature.tempo(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length))[0])
     if tempo_coarse <= 0:
         return {"tempo_bpm": None, "tempo_confidence": None, "pulse_clarity": None, "beat_times_sec": [],
                 "onset_times_sec": np.round(onset_times, 4).tolist()}
-    tempo_coarse = beat_refine.periodic_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse, min_share=tempo_peak_min_share,
+    tempo_coarse = beat_refine.periodic_tempo_bpm(onset_env, frame_rate_hz, tempo_coarse, min_share=tempo_peak_min_share,
                                                   octave_min_share=0.25)
-    tempo_fine = beat_refine.refine_tempo_bpm(onset_env, sr_hz / hop_length, tempo_coarse)
+    tempo_fine = beat_refine.refine_tempo_bpm(onset_env, frame_rate_hz, tempo_coarse)
+    beat_times_sec, lag_sec = _track(y, sr_hz, hop_length, onset_env, low_env, high_env, tempo_fine, tempo_min_bpm, tempo_max_bpm)
+    fields = beat_fields(beat_times_sec, onset_env, frame_rate_hz, tempo_min_bpm, tempo_max_bpm, tempo_fine)
+    if no_pulse_comb and fields["tempo_bpm"] and (fields["pulse_clarity"] or 0.0) < NO_PULSE_CLARITY:
+        tempo_comb = beat_refine.comb_tempo_bpm(onset_env, frame_rate_hz, max_bpm=tempo_max_bpm)
+        if abs(tempo_comb / fields["tempo_bpm"] - 1.0) > 0.04:
+            tempo_fine = beat_refine.refine_tempo_bpm(onset_env, frame_rate_hz, tempo_comb)
+            # no metric-level check: its drum bands say nothing here, and the comb already weighed the levels
+            beat_times_sec, lag_sec = _track(y, sr_hz, hop_length, onset_env, low_env, None, tempo_fine, tempo_min_bpm, tempo_max_bpm)
+            fields = beat_fields(beat_times_sec, onset_env, frame_rate_hz, tempo_min_bpm, tempo_max_bpm, tempo_fine)
+    return {**fields, "onset_times_sec": np.round(np.maximum(np.asarray(onset_times) + lag_sec, 0.0), 4).tolist()}
+
+
+def _track(y: np.ndarray, sr_hz: int, hop_length: int, onset_env: np.ndarray, low_env: np.ndarray | None,
+           high_env: np.ndarray | None, tempo_bpm: float, tempo_min_bpm: float, tempo_max_bpm: float) -> tuple[np.ndarray, float]:
+    """librosa's tracker held near ``tempo_bpm``, then ``beat_refine``'s and ``beat_grid``'s corrections: the beat times (s)
+    and the onset lag (s) they were shifted by."""
+    import librosa
+
+    from mirray.udfs import beat_grid, beat_refine
+
+    frame_rate_hz = sr_hz / hop_length
     # untrimmed: librosa's own trim drops every weak beat at the ends, i.e. whole drum-less intros and outros
     _, beat_times_sec = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr_hz, hop_length=hop_length, units="time",
-                                                bpm=tempo_fine, trim=False)
-    beat_times_sec = beat_refine.trim_silent_ends(np.asarray(beat_times_sec, dtype=np.float64), onset_env, sr_hz / hop_length)
+                                                bpm=tempo_bpm, trim=False)
+    beat_times_sec = beat_refine.trim_silent_ends(np.asarray(beat_times_sec, dtype=np.float64), onset_env, frame_rate_hz)
     if low_env is not None:
-        beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, sr_hz / hop_length)
-    beat_times_sec = beat_refine.swung_off_beat_fix(beat_times_sec, onset_env, sr_hz / hop_length)
-    beat_times_sec = beat_grid.grid_repair(beat_times_sec, 60.0 / tempo_fine)
-    beat_times_sec = beat_grid.drift_repair(beat_times_sec, low_env, sr_hz / hop_length)  # the same, for songs whose tempo wanders
+        beat_times_sec = beat_refine.off_beat_fix(beat_times_sec, low_env, frame_rate_hz)
+    beat_times_sec = beat_refine.swung_off_beat_fix(beat_times_sec, onset_env, frame_rate_hz)
+    beat_times_sec = beat_grid.grid_repair(beat_times_sec, 60.0 / tempo_bpm)
+    beat_times_sec = beat_grid.drift_repair(beat_times_sec, low_env, frame_rate_hz)  # the same, for songs whose tempo wanders
     # beats and onsets come from the same coarse envelope, so they share its lag
     lag_sec = beat_refine.onset_lag_sec(y, sr_hz, beat_times_sec) if len(beat_times_sec) else 0.0
     beat_times_sec = np.maximum(beat_times_sec + lag_sec, 0.0)
-    onset_times = np.maximum(np.asarray(onset_times) + lag_sec, 0.0)
     if high_env is not None:
-        leveled = beat_refine.metric_level(beat_times_sec, onset_env, high_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm,
-                                             low_env)
+        leveled = beat_refine.metric_level(beat_times_sec, onset_env, high_env, frame_rate_hz, tempo_min_bpm, tempo_max_bpm, low_env)
         if len(leveled) > len(beat_times_sec):  # doubled: the new beats may be the (swung) off-beats
             if low_env is not None:
-                leveled = beat_refine.off_beat_fix(leveled, low_env, sr_hz / hop_length)
-            leveled = beat_refine.swung_off_beat_fix(leveled, onset_env, sr_hz / hop_length)
+                leveled = beat_refine.off_beat_fix(leveled, low_env, frame_rate_hz)
+            leveled = beat_refine.swung_off_beat_fix(leveled, onset_env, frame_rate_hz)
         beat_times_sec = leveled
-    return {**beat_fields(beat_times_sec, onset_env, sr_hz / hop_length, tempo_min_bpm, tempo_max_bpm, tempo_fine),
-            "onset_times_sec": np.round(onset_times, 4).tolist()}
+    return beat_times_sec, lag_sec
 
 
 def beat_fields(beat_times_sec: np.ndarray, onset_env: np.ndarray, frame_rate_hz: float, tempo_min_bpm: float,
@@ -135,7 +160,7 @@ def pulse_clarity(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: float 
     return float(ac[lag - 2:lag + 3].max() / ac[0])
 
 
-def tempo_confidence(regularity: float | None, clarity: float | None, no_pulse: float = 0.1, clear_pulse: float = 0.4) -> float | None:
+def tempo_confidence(regularity: float | None, clarity: float | None, no_pulse: float = NO_PULSE_CLARITY, clear_pulse: float = 0.4) -> float | None:
     """Beat steadiness (``_beat_regularity``) × a ramp of pulse clarity from 0 at ``no_pulse`` to 1 at
     ``clear_pulse``: drum-less chorales whose mel-flux envelope shows no beat measured 0.00–0.05 and every other
     generated song 0.50 or more (BENCHMARKS.md). Neither term sees octave (half/double tempo) errors."""
