@@ -139,7 +139,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
         with step(row, "mir_meter"):
             if len(beat_frames) >= 2:
                 spans = _per_beat(meter_treble, beat_frames)
-                low_at_beats = low_env[np.minimum(beat_frames, len(low_env) - 1)]
+                # the strongest frame within ±1 of each beat: a kick's peak often sits a frame off the beat frame (BENCHMARKS.md)
+                low_at_beats = beat_refine.peaks_at(low_env, np.asarray(row["beat_times_sec"]), mir_sr / hop,
+                                                    radius=mir_cfg["meter_low_radius_frames"])
                 two_beat = meter.beat_evidence(spans, low_at_beats, 2)
                 per_beat = meter.subdivision(row["beat_times_sec"], onset_env, mir_sr / hop)
                 row.update(meter.downbeats(row["beat_times_sec"], meter.beat_evidence(spans, low_at_beats, 1) + two_beat,
