@@ -15,6 +15,14 @@ needs_fluidsynth = pytest.mark.skipif(not fluidsynth_available(SMALL_SF2),
                                       reason="fluidsynth or TimGM6mb.sf2 missing (apt-get install fluidsynth timgm6mb-soundfont)")
 
 
+def _mir_row(mix: np.ndarray, **kwargs) -> dict:
+    """A fresh row run through song.mir_stage on a 44.1 kHz (frames, channels) mix, with the default config."""
+    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
+    row["decoded_duration_sec"] = mix.shape[0] / 44100
+    song.mir_stage(row, mix, 44100, load_config(), **kwargs)
+    return row
+
+
 def test_truth_is_consistent_and_spelled_for_mir_eval():
     _, truth = compose(SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="with_solo", seed=4))
     beats, downbeats = np.array(truth["beat_times_sec"]), np.array(truth["downbeat_times_sec"])
@@ -77,9 +85,7 @@ def test_mir_on_a_rendered_gm_clip(spec):
     stems, truth = render(spec)
     mix = sum(stems.values())
     assert set(stems) == {"drums", "bass", "other", "vocals"} and np.abs(mix).max() <= 0.9
-    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
-    row["decoded_duration_sec"] = mix.shape[0] / 44100
-    song.mir_stage(row, mix, 44100, load_config())
+    row = _mir_row(mix)
     assert row["error"] is None, row["error"]
     assert row["tempo_bpm"] == pytest.approx(truth["tempo_bpm"], rel=0.02)
     if spec.mode == "major":
@@ -106,9 +112,7 @@ def test_the_solo_without_vocals_is_labelled_instrumental_given_the_vocals_stem(
     from mirray.udfs.separation import rms_envelope
 
     for name, envelope in (("mix", None), ("with vocals stem", rms_envelope(stems["vocals"], 44100))):
-        row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
-        row["decoded_duration_sec"] = mix.shape[0] / 44100
-        song.mir_stage(row, mix, 44100, load_config(), vocal_envelope=envelope)
+        row = _mir_row(mix, vocal_envelope=envelope)
         assert row["error"] is None, row["error"]
         labels[name] = row["sections"]
     assert all(s["label"] != "instrumental" for s in labels["mix"])  # no vocals stem, no claim
@@ -144,8 +148,7 @@ def test_inverted_chords_are_named_by_their_bass():
                     progressions=(("verse", ("I", "V6", "vi", "IV")), ("chorus", ("IV", "I64", "V", "I")), ("bridge", ("vi", "I6", "IV", "V"))))
     stems, truth = render(spec)
     assert "A:maj/3" in {c[2] for c in truth["chords"]}  # the generator plays V6 over its third
-    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
-    song.mir_stage(row, sum(stems.values()), 44100, load_config())
+    row = _mir_row(sum(stems.values()))
     ref_iv = np.array([c[:2] for c in truth["chords"]])
     est_iv = np.array([[c["start_sec"], c["end_sec"]] for c in row["chords"]])
     scores = mir_eval.chord.evaluate(ref_iv, [c[2] for c in truth["chords"]], est_iv, [c["label"] for c in row["chords"]])
@@ -157,8 +160,7 @@ def test_inverted_chords_are_named_by_their_bass():
 def test_root_position_chords_are_not_called_inversions():
     spec = SongSpec(tonic="D", mode="major", tempo_bpm=104.0, style="rock", form="verse_chorus", seed=11, soundfont=SMALL_SF2, bars=20)
     stems, _ = render(spec)
-    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
-    song.mir_stage(row, sum(stems.values()), 44100, load_config())
+    row = _mir_row(sum(stems.values()))
     inverted = sum(c["end_sec"] - c["start_sec"] for c in row["chords"] if "/" in c["label"])
     assert inverted <= 0.1 * row["chords"][-1]["end_sec"], [c["label"] for c in row["chords"]]
 
@@ -204,7 +206,7 @@ def test_score_excerpt_truth_is_a_strict_bar_grid():
 @pytest.mark.parametrize("index, beats_per_bar", [(0, 4), (5, 3)])
 def test_strings_and_choir_without_a_clear_pulse_get_their_beat(index, beats_per_bar):
     # genre-styled "classical" songs: held string/organ chords and a choir melody, no drums. The onset envelope's
-    # clarity at any tempo stays under 0.1 (vibrato ripple, slow attacks); without the comb filterbank these two read at
+    # pulse clarity at the tracked tempo stays under 0.1 (vibrato ripple, slow attacks); without the comb filterbank these two read at
     # 57.5 and 149.7 BPM (BENCHMARKS.md). Confidence stays 0: the tempo is a best guess there, and says so.
     import dataclasses
 
@@ -214,9 +216,7 @@ def test_strings_and_choir_without_a_clear_pulse_get_their_beat(index, beats_per
     assert spec.beats_per_bar == beats_per_bar
     stems, truth = render(dataclasses.replace(spec, soundfont=SMALL_SF2, bars=16))
     mix = sum(stems.values())
-    row = song.new_row({"song_id": "t", "uri": "t", "file_size_bytes": 0, "duplicate_uris": []}, "run")
-    row["decoded_duration_sec"] = mix.shape[0] / 44100
-    song.mir_stage(row, mix, 44100, load_config())
+    row = _mir_row(mix)
     assert row["error"] is None, row["error"]
     assert row["tempo_bpm"] == pytest.approx(truth["tempo_bpm"], rel=0.02)
     assert row["pulse_clarity"] < 0.1 and row["tempo_confidence"] == 0.0

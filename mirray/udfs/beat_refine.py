@@ -72,7 +72,7 @@ def periodic_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, tempo_bpm: f
 
 
 def comb_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, min_bpm: float = 40.0, max_bpm: float = 200.0,
-                   prior_bpm: float = 120.0, threshold_sec: float = 0.2, multiples: int = 4) -> float:
+                   prior_bpm: float = 120.0, threshold_sec: float = 0.2, multiples: int = 4) -> float | None:
     """The beat period a shift-invariant comb filterbank finds in the onset envelope (Davies & Plumbley, "Context-dependent
     beat tracking of musical audio", IEEE TASLP 2007), for music whose envelope shows no single clear period.
 
@@ -80,7 +80,8 @@ def comb_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, min_bpm: float =
     slow swell and vibrato ripple of strings and choir; its autocorrelation (per overlapping pair, so long lags are not
     penalised) is summed over ``multiples`` multiples of each candidate period, each with its ±(p−1) lag spread, and
     weighted by their Rayleigh prior peaking at ``prior_bpm``. One lag of agreement at the beat, the bar and between
-    is what a slow-attack piece has where a single autocorrelation peak does not stand out."""
+    is what a slow-attack piece has where a single autocorrelation peak does not stand out. None when the envelope is
+    flat or shorter than ``multiples`` of the longest period: no evidence, and the prior alone is no tempo."""
     import librosa
     from scipy.ndimage import median_filter
 
@@ -89,7 +90,7 @@ def comb_tempo_bpm(onset_env: np.ndarray, frame_rate_hz: float, min_bpm: float =
     x = x - x.mean()
     lags = np.arange(max(1, int(60.0 * frame_rate_hz / max_bpm)), int(60.0 * frame_rate_hz / min_bpm) + 1)
     if len(x) <= multiples * lags[-1] + multiples or not np.any(x):
-        return float(prior_bpm)
+        return None
     ac = librosa.autocorrelate(x, max_size=multiples * lags[-1] + multiples)
     ac = ac / (len(x) - np.arange(len(ac)))
     score = np.array([sum(ac[p * tau - p + 1:p * tau + p].sum() / (2 * p - 1) for p in range(1, multiples + 1)) for tau in lags])

@@ -85,7 +85,7 @@ def tempo_and_beats(
     fields = beat_fields(beat_times_sec, onset_env, frame_rate_hz, tempo_min_bpm, tempo_max_bpm, tempo_fine)
     if no_pulse_comb and fields["tempo_bpm"] and (fields["pulse_clarity"] or 0.0) < NO_PULSE_CLARITY:
         tempo_comb = beat_refine.comb_tempo_bpm(onset_env, frame_rate_hz, max_bpm=tempo_max_bpm)
-        if abs(tempo_comb / fields["tempo_bpm"] - 1.0) > 0.04:
+        if tempo_comb and abs(tempo_comb / fields["tempo_bpm"] - 1.0) > 0.04:
             tempo_fine = beat_refine.refine_tempo_bpm(onset_env, frame_rate_hz, tempo_comb)
             # no metric-level check: its drum bands say nothing here, and the comb already weighed the levels
             beat_times_sec, lag_sec = _track(y, sr_hz, hop_length, onset_env, low_env, None, tempo_fine, tempo_min_bpm, tempo_max_bpm)
