@@ -150,3 +150,24 @@ def test_weak_boundaries_off_the_grid_do_not_outvote_strong_ones_on_it():
     # weighted by their change, the strong grid wins and the near-tie goes to bar 32
     assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.0), 4)] == [8, 16, 22, 26, 32]
     assert [t / 2 for t in sections.refine_boundaries(guesses, beats, downbeats, song(1.1), 4)] == [8, 16, 22, 26, 31]
+
+
+def test_recurrence_affinity_is_librosas_recurrence_matrix():
+    """The dense rewrite gives librosa's matrix on a verse-chorus-verse song (repeats, so mutual links far off
+    the diagonal) and on random frames. Where frames repeat exactly, ties in distance make the choice among
+    equally near neighbours arbitrary (librosa's depends on sklearn's search tree): there the rules hold."""
+    import librosa
+
+    rng = np.random.default_rng(3)
+    song = np.vstack([np.concatenate([_part(VERSE, 8, 0), _part(CHORUS, 8, 1), _part(VERSE, 8, 2)], axis=1), rng.random((13, 96))])
+    for x, k in ((song, 9), (rng.standard_normal((26, 150)), 15)):
+        ours = sections.recurrence_affinity(x, width=8, k=k)
+        theirs = librosa.segment.recurrence_matrix(x, width=8, k=k, sym=True, mode="affinity")
+        assert np.count_nonzero(ours) > 2 * x.shape[1]
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    frozen = np.concatenate([song[:, :40], song[:, :40], song[:, 40:]], axis=1)  # frames 0-39 again as 40-79
+    rec = sections.recurrence_affinity(frozen, width=8, k=13)
+    lag = np.abs(np.subtract.outer(np.arange(136), np.arange(136)))
+    assert np.array_equal(rec, rec.T) and not rec[lag < 8].any() and (rec >= 0).all() and (rec < 1).all()
+    assert not rec[np.arange(40), np.arange(40) + 40].any()  # an exact twin is no link (distance 0)
+    assert (np.count_nonzero(rec, axis=1) <= 13).all() and np.count_nonzero(rec) > 2 * 136

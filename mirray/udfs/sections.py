@@ -36,6 +36,32 @@ def novelty(features: np.ndarray, half_width: int) -> np.ndarray:
     return np.maximum(out, 0)
 
 
+def recurrence_affinity(features: np.ndarray, width: int, k: int) -> np.ndarray:
+    """``librosa.segment.recurrence_matrix(features, width=width, k=k, sym=True, mode="affinity")`` as a dense
+    (n, n) array, computed densely: librosa builds it row by row in scipy.sparse, which cost ~0.5 core-s per
+    song on a few hundred beats (0.30 core-s per audio minute, the whole sections step); this takes
+    milliseconds. Same links and values (tests compare the two): each frame's ``k`` nearest (Euclidean)
+    frames at least ``width`` apart, kept where the link is mutual, weighted exp(−d / bandwidth) with
+    librosa's default bandwidth, the median over frames of the distance to their farthest kept link."""
+    from scipy.spatial.distance import cdist
+
+    x = np.asarray(features, dtype=float).T
+    n = x.shape[0]
+    dist = cdist(x, x)
+    lag = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
+    far = np.where((lag >= width) & (dist > 0), dist, np.inf)  # librosa's sparse matrix holds no zero distances
+    nearest = np.argsort(far, axis=1, kind="stable")[:, :k]
+    linked = np.zeros((n, n), dtype=bool)
+    linked[np.arange(n)[:, None], nearest] = True
+    linked &= np.isfinite(far)
+    linked &= linked.T  # mutual links only
+    if not linked.any():
+        return np.zeros((n, n))
+    farthest = np.where(linked, dist, -np.inf).max(axis=1)
+    bandwidth = float(np.median(farthest[np.isfinite(farthest)]))
+    return np.where(linked, np.exp(-dist / bandwidth), 0.0)
+
+
 def structure_novelty(features: np.ndarray, beats_per_bar: int, k_frac: float = 0.1, smooth_bars: float = 2.0) -> np.ndarray:
     """Change in repetition structure (Serrà et al. 2014, "structure features"): rows of the time-lag
     recurrence matrix, smoothed over ``smooth_bars`` bars, and the distance between consecutive rows.
@@ -47,7 +73,7 @@ def structure_novelty(features: np.ndarray, beats_per_bar: int, k_frac: float = 
     import scipy.ndimage as ndi
 
     n = features.shape[1]
-    rec = librosa.segment.recurrence_matrix(features, width=2 * beats_per_bar, k=max(2, int(k_frac * n)), sym=True, mode="affinity")
+    rec = recurrence_affinity(features, width=2 * beats_per_bar, k=max(2, int(k_frac * n)))
     lag = ndi.gaussian_filter(librosa.segment.recurrence_to_lag(rec, pad=False), sigma=(smooth_bars * beats_per_bar / 2, 0.5))
     out = np.zeros(n)
     out[1:] = np.linalg.norm(np.diff(lag, axis=1), axis=0)
