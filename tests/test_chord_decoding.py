@@ -339,3 +339,23 @@ def test_a_minor_thirds_partial_is_not_a_min7_in_the_low_treble():
         got[name] = [ch.seventh_evidence(np.median(c, axis=1), 0, True)["b7"] for c in (ch.treble_chroma(cqt), ch.low_treble_chroma(cqt))]
     assert got["triad"][0] > 0.05 > got["triad"][1]  # the configured C3–B4 bar is 0.05
     assert got["min7"][1] > 0.05 and got["min7"][0] > got["triad"][0]
+
+
+def test_an_arpeggio_is_not_fast_harmony():
+    """One note a beat (a broken chord) makes first-pass chords a beat long; block chords changing every beat do too.
+    Only the second is a chorale's harmonic rhythm."""
+    labels, templates = chords.chord_templates("majmin")
+    beats = (np.arange(33) * 0.5).tolist()
+    frames = np.arange(33) * 4
+    one_note = np.zeros((12, 132))
+    block = np.zeros((12, 132))
+    for i, f in enumerate(frames[:-1]):
+        one_note[(0, 4, 7, 4)[i % 4], f:f + 4] = 1.0  # C E G E ...: C major broken, a bar long
+        block[:, f:f + 4] = templates[labels.index(("C:maj", "F:maj", "G:maj", "A:min")[i % 4])][:, None]
+    assert chords.notes_per_beat(one_note, frames) == 1.0
+    assert chords.notes_per_beat(block, frames) >= 2.0
+    per_beat = [{"start_sec": t, "end_sec": t + 0.5, "label": "C:maj"} for t in beats[:-1]]  # first pass a beat long
+    assert chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(block, frames))
+    assert not chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(one_note, frames))
+    assert np.array_equal(chords.decoding_frames(frames, per_beat, beats, 1.5, 1.0), frames)  # arpeggio: beats only
+    assert len(chords.decoding_frames(frames, per_beat, beats, 1.5, 3.0)) == 2 * len(frames) - 1

@@ -376,18 +376,34 @@ def chord_beats(chord_list: list[dict], beat_times_sec: list[float]) -> float:
     return float(np.median([(c["end_sec"] - c["start_sec"]) / beat_sec for c in chord_list if c["label"] != "N"] or [np.inf]))
 
 
-def fast_harmony(first_chords: list[dict], beat_times_sec: list[float], half_beats_at_most: float) -> bool:
+def notes_per_beat(chroma: np.ndarray, beat_frames: np.ndarray, share: float = 0.5) -> float:
+    """Median, over the beat spans, of the pitch classes sounding at ``share`` or more of the span's strongest
+    (median chroma of each span): ~1 where each beat holds one note (a broken chord, an arpeggio), 2–4 for block chords."""
+    bounds = np.unique(np.clip(np.asarray(beat_frames, dtype=int), 0, chroma.shape[1]))
+    spans = [np.median(chroma[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:])]
+    counts = [int(np.sum(v >= share * v.max())) for v in spans if v.max() > 0]
+    return float(np.median(counts)) if counts else 0.0
+
+
+def fast_harmony(first_chords: list[dict], beat_times_sec: list[float], half_beats_at_most: float,
+                 beat_notes: float | None = None, min_notes: float = 1.5) -> bool:
     """Whether the first-pass chords last ``half_beats_at_most`` beats or less (median): music that changes
-    chord on every beat, like a chorale."""
+    chord on every beat, like a chorale. Not when most beats hold a single note (``beat_notes``, from
+    ``notes_per_beat``, under ``min_notes``): over an arpeggio each beat's one note reads as its own major
+    triad, so first-pass chords a beat long say nothing about the harmonic rhythm (a swing song's broken
+    chords, each a bar long, decoded as a chorale: majmin 0.37, 0.77 on beats with the bar prior). Measured:
+    1.5–4 notes a beat (median) on 40 rendered Bach chorales, 1 on that song."""
+    if beat_notes is not None and beat_notes < min_notes:
+        return False
     return chord_beats(first_chords, beat_times_sec) <= half_beats_at_most
 
 
 def decoding_frames(beat_frames: np.ndarray, first_chords: list[dict], beat_times_sec: list[float],
-                    half_beats_at_most: float) -> np.ndarray:
+                    half_beats_at_most: float, beat_notes: float | None = None) -> np.ndarray:
     """The frames the final chords are decoded on: the beats, plus the half-beats with ``fast_harmony``:
     music that changes chord on every beat, a chorale, also changes on some eighths; pop's melody eighths
     would only add false changes."""
-    if len(beat_frames) < 2 or not fast_harmony(first_chords, beat_times_sec, half_beats_at_most):
+    if len(beat_frames) < 2 or not fast_harmony(first_chords, beat_times_sec, half_beats_at_most, beat_notes):
         return beat_frames
     return np.unique(np.concatenate([beat_frames, (beat_frames[:-1] + beat_frames[1:]) // 2]))
 
