@@ -2,6 +2,7 @@
 
 import librosa
 import numpy as np
+import pytest
 
 from mirray.udfs import chords, mir
 
@@ -359,3 +360,30 @@ def test_an_arpeggio_is_not_fast_harmony():
     assert not chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(one_note, frames))
     assert np.array_equal(chords.decoding_frames(frames, per_beat, beats, 1.5, 1.0), frames)  # arpeggio: beats only
     assert len(chords.decoding_frames(frames, per_beat, beats, 1.5, 3.0)) == 2 * len(frames) - 1
+
+
+def _c_major_bar(seventh_frames: np.ndarray) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]:
+    """One 4-beat C major chord, 10 frames a beat, B-flat sounding in ``seventh_frames`` only."""
+    chroma = np.zeros((12, 40))
+    chroma[[0, 4, 7]] = 1.0
+    chroma[10, seventh_frames] = 1.0
+    times = np.arange(40) * 0.05
+    return [{"start_sec": 0.0, "end_sec": 2.0, "label": "C:maj"}], chroma, times, np.arange(4) * 0.5
+
+
+def test_a_broken_chords_seventh_is_read_over_two_beats():
+    """Comping in eighths over C7's four tones sounds B-flat on beats 1 and 3 only: one-beat windows miss it, two-beat
+    windows hear it. A passing eighth on one beat stays a passing tone either way."""
+    arpeggio = np.zeros(40, dtype=bool)
+    arpeggio[0:10] = arpeggio[20:30] = True  # B-flat rings through beats 1 and 3
+    segs, chroma, times, beats = _c_major_bar(arpeggio)
+    assert chords.add_sevenths(segs, chroma, times, beat_times_sec=beats, window_beats=1)[0]["label"] == "C:maj"
+    segs, chroma, times, beats = _c_major_bar(arpeggio)
+    assert chords.add_sevenths(segs, chroma, times, beat_times_sec=beats, window_beats=2)[0]["label"] == "C:7"
+    passing = np.zeros(40, dtype=bool)
+    passing[15:20] = True  # an eighth on the second half of beat 2
+    for window in (1, 2):
+        segs, chroma, times, beats = _c_major_bar(passing)
+        assert chords.add_sevenths(segs, chroma, times, beat_times_sec=beats, window_beats=window)[0]["label"] == "C:maj"
+    with pytest.raises(ValueError, match="window_beats"):
+        chords.add_sevenths(segs, chroma, times, beat_times_sec=beats, window_beats=0)

@@ -178,7 +178,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
                                                    seventh_thresholds={"b7_min": min7_bar, "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
-                                                                       "maj7_min": mir_cfg["chord_maj7_min"]},
+                                                                       "maj7_min": mir_cfg["chord_maj7_min"],
+                                                                       "window_beats": mir_cfg["chord_seventh_window_beats"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
                                                    seventh_sources=sources)

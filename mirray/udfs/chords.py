@@ -63,13 +63,16 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                  b7_min: float = 0.15, maj7_min: float = 0.3, beat_times_sec: np.ndarray | None = None,
                  beat_quantile: float = 0.25, dominant_b7_min: float = 0.1,
-                 sources: dict[tuple[str, str], np.ndarray] | None = None) -> list[dict]:
+                 sources: dict[tuple[str, str], np.ndarray] | None = None, window_beats: int = 1) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
-    With ``beat_times_sec`` the evidence is read beat by beat (median chroma of each beat in the chord)
-    and the chord's is the ``beat_quantile`` of those: an accompaniment's seventh sounds through the
-    chord, a melody's passing tone on one beat of it does not (GM corpus sevenths WCSR 0.827 → 0.840
-    with the same thresholds; over 0.2–0.34 quantiles and ±0.03/±0.05 thresholds 0.83–0.85).
+    With ``beat_times_sec`` the evidence is read window by window, ``window_beats`` beats each (median chroma
+    of each window in the chord), and the chord's is the ``beat_quantile`` of those: an accompaniment's seventh
+    sounds through the chord, a melody's passing tone on one beat of it does not (GM corpus sevenths WCSR
+    0.827 → 0.840 with one-beat windows and the same thresholds; over 0.2–0.34 quantiles and ±0.03/±0.05
+    thresholds 0.83–0.85). Two-beat windows hear a broken chord whole: comping in eighths over a seventh
+    chord's four tones sounds its seventh on every other beat, so one-beat windows found it in at most half of
+    them and the quantile dropped it (genre seed 17, jazz and blues sevenths 0.525 → 0.764; BENCHMARKS.md).
 
     ``chroma`` should be the treble register's (``treble_chroma``, C3–B5), where chords are voiced: over
     the full range, bass notes and the upper partials of every part (a major third's 3rd partial is a
@@ -97,12 +100,14 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
       (min vs min7 ROC AUC, 3-bin C3–B5 → C3–B4: GM dev 0.974 → 0.999, genre set 0.842 → 0.939, seed 89 0.900 → 0.983;
       ``benchmarks/seventh_evidence_study.py``).
     """
+    if window_beats < 1:
+        raise ValueError(f"window_beats must be at least 1, not {window_beats}")
     for seg in segments:
         if seg["label"] == "N":
             continue
         root_name, quality, _ = parse_label(seg["label"])
         inner = [] if beat_times_sec is None else [t for t in beat_times_sec if seg["start_sec"] + 0.05 < t < seg["end_sec"] - 0.05]
-        edges = [seg["start_sec"], *inner, seg["end_sec"]]
+        edges = [seg["start_sec"], *inner[window_beats - 1::window_beats], seg["end_sec"]]
         evidence = []
         root, minor = PITCH_CLASSES.index(root_name), quality == "min"
         # where each seventh is read: each triad quality's b7 and maj7 may have a register of their own
