@@ -32,8 +32,8 @@ def test_harmonic_rhythm_in_beats_tells_a_chorale_from_pop():
     assert chords.chord_beats(chorale, beats) == 1.0 and chords.chord_beats(pop, beats) == 4.0
     assert chords.chord_beats([], beats) == float("inf") and chords.chord_beats(pop, beats[:1]) == float("inf")
     frames = np.arange(33) * 20
-    assert np.array_equal(chords.decoding_frames(frames, chorale, beats, 1.5), np.arange(65) * 10)  # beats + half-beats
-    assert chords.decoding_frames(frames, pop, beats, 1.5) is frames
+    assert np.array_equal(chords.decoding_frames(frames, chords.fast_harmony(chorale, beats, 1.5)), np.arange(65) * 10)  # beats + half-beats
+    assert chords.decoding_frames(frames, chords.fast_harmony(pop, beats, 1.5)) is frames
 
 
 def test_time_varying_viterbi_equals_librosa_with_a_fixed_loop():
@@ -358,8 +358,8 @@ def test_an_arpeggio_is_not_fast_harmony():
     per_beat = [{"start_sec": t, "end_sec": t + 0.5, "label": "C:maj"} for t in beats[:-1]]  # first pass a beat long
     assert chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(block, frames))
     assert not chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(one_note, frames))
-    assert np.array_equal(chords.decoding_frames(frames, per_beat, beats, 1.5, 1.0), frames)  # arpeggio: beats only
-    assert len(chords.decoding_frames(frames, per_beat, beats, 1.5, 3.0)) == 2 * len(frames) - 1
+    assert np.array_equal(chords.decoding_frames(frames, chords.fast_harmony(per_beat, beats, 1.5, 1.0)), frames)  # arpeggio: beats only
+    assert len(chords.decoding_frames(frames, chords.fast_harmony(per_beat, beats, 1.5, 3.0))) == 2 * len(frames) - 1
 
 
 def _c_major_bar(seventh_frames: np.ndarray) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray]:

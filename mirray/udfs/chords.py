@@ -396,7 +396,8 @@ def fast_harmony(first_chords: list[dict], beat_times_sec: list[float], half_bea
     chord on every beat, like a chorale. Not when most beats hold a single note (``beat_notes``, from
     ``notes_per_beat``, under ``min_notes``): over an arpeggio each beat's one note reads as its own major
     triad, so first-pass chords a beat long say nothing about the harmonic rhythm (a swing song's broken
-    chords, each a bar long, decoded as a chorale: majmin 0.37, 0.77 on beats with the bar prior). The count
+    chords, each a bar long, decoded as a chorale: majmin 0.37; on beats, with the downbeat bass and the key
+    read again, 0.77). The count
     does not separate textures cleanly: 2 of 40 rendered Bach chorales (a loud soprano) also read 1 and are
     decoded on beats; their keys stayed right, and the 18 RomanText organ chorales read the same (BENCHMARKS.md)."""
     if beat_notes is not None and beat_notes < min_notes:
@@ -404,12 +405,11 @@ def fast_harmony(first_chords: list[dict], beat_times_sec: list[float], half_bea
     return chord_beats(first_chords, beat_times_sec) <= half_beats_at_most
 
 
-def decoding_frames(beat_frames: np.ndarray, first_chords: list[dict], beat_times_sec: list[float],
-                    half_beats_at_most: float, beat_notes: float | None = None) -> np.ndarray:
-    """The frames the final chords are decoded on: the beats, plus the half-beats with ``fast_harmony``:
-    music that changes chord on every beat, a chorale, also changes on some eighths; pop's melody eighths
-    would only add false changes."""
-    if len(beat_frames) < 2 or not fast_harmony(first_chords, beat_times_sec, half_beats_at_most, beat_notes):
+def decoding_frames(beat_frames: np.ndarray, fast: bool) -> np.ndarray:
+    """The frames the final chords are decoded on: the beats, plus the half-beats where the harmony is ``fast``
+    (``fast_harmony``): music that changes chord on every beat, a chorale, also changes on some eighths; pop's
+    melody eighths would only add false changes."""
+    if len(beat_frames) < 2 or not fast:
         return beat_frames
     return np.unique(np.concatenate([beat_frames, (beat_frames[:-1] + beat_frames[1:]) // 2]))
 
