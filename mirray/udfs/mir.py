@@ -197,16 +197,7 @@ def parse_label(label: str) -> tuple[str, str, str | None]:
 def diatonic_share(chords: list[dict], tonic: int, mode: str) -> float:
     """Share of the (non-"N") chord time whose triad belongs to the key. Sevenths are reduced to their
     triads: a spurious seventh (I heard as I7 = V7 of the subdominant) must not move the key."""
-    total = inside = 0.0
-    for c in chords:
-        if c["label"] == "N":
-            continue
-        root, quality, _ = parse_label(c["label"])
-        dur = c["end_sec"] - c["start_sec"]
-        total += dur
-        if _TRIAD_OF.get(quality) in DIATONIC[mode].get((pitch_class(root) - tonic) % 12, ()):
-            inside += dur
-    return inside / total if total else 0.0
+    return float(diatonic_shares(chords)[tonic + (12 if mode == "minor" else 0)])
 
 
 def is_tonic_triad(label: str, tonic: int, mode: str) -> bool:
@@ -379,15 +370,46 @@ def _key_scores(chroma_mean: np.ndarray, profile: str, chords: list[dict] | None
     """(correlation, chord bonus) for the 24 keys, majors then minors by tonic; (None, None) for a flat chroma.
 
     correlation: Pearson r with the rotated profile; bonus: chord_weight × share of chord time diatonic to the key.
+    One matrix product and one table lookup for all 24 keys: key segments score ~40 windows per song.
     """
     if not np.isfinite(chroma_mean).all() or np.std(chroma_mean) == 0:
         return None, None
-    correlation, bonus = np.zeros(24), np.zeros(24)
-    for m, (mode, prof) in enumerate(zip(("major", "minor"), KEY_PROFILES[profile])):
-        for tonic in range(12):
-            correlation[m * 12 + tonic] = np.corrcoef(chroma_mean, np.roll(np.asarray(prof, dtype=np.float64), tonic))[0, 1]
-            bonus[m * 12 + tonic] = chord_weight * diatonic_share(chords, tonic, mode) if chords else 0.0
-    return correlation, bonus
+    centred = chroma_mean - chroma_mean.mean()
+    correlation = _PROFILE_Z[profile] @ (centred / np.linalg.norm(centred))
+    return correlation, (chord_weight * diatonic_shares(chords) if chords else np.zeros(24))
+
+
+def _rotated_profiles_z(profile: str) -> np.ndarray:
+    """(24, 12): each key's profile rotated to its tonic, centred and scaled to unit norm (a dot product is Pearson's r)."""
+    rows = np.array([np.roll(np.asarray(prof, dtype=np.float64), tonic) for prof in KEY_PROFILES[profile] for tonic in range(12)])
+    rows -= rows.mean(axis=1, keepdims=True)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+_PROFILE_Z = {name: _rotated_profiles_z(name) for name in KEY_PROFILES}
+# _IN_KEY[k, root, triad]: whether a triad (0 maj, 1 min) on that root belongs to key k (majors then minors by tonic)
+_IN_KEY = np.array([[[("maj", "min")[q] in DIATONIC[mode].get((root - tonic) % 12, ()) for q in range(2)]
+                     for root in range(12)] for mode in ("major", "minor") for tonic in range(12)])
+
+
+def diatonic_shares(chords: list[dict]) -> np.ndarray:
+    """``diatonic_share`` for the 24 keys at once (majors then minors by tonic); zeros without played chords."""
+    roots, triads, durations = [], [], []
+    for c in chords:
+        if c["label"] == "N":
+            continue
+        root, quality, _ = parse_label(c["label"])
+        triad = _TRIAD_OF.get(quality)
+        durations.append(c["end_sec"] - c["start_sec"])
+        roots.append(pitch_class(root))
+        triads.append(-1 if triad is None else ("maj", "min").index(triad))
+    total = sum(durations)
+    if not total:
+        return np.zeros(24)
+    roots_a, triads_a, dur_a = np.array(roots), np.array(triads), np.array(durations)
+    known = triads_a >= 0
+    inside = _IN_KEY[:, roots_a[known], triads_a[known]]  # (24, chords with a known triad)
+    return inside.astype(np.float64) @ dur_a[known] / total
 
 
 def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from mirray.udfs.mir import DIATONIC, parse_label, pitch_class
+from mirray.udfs.mir import DIATONIC, PITCH_CLASSES, parse_label, pitch_class
 
 # Semitones above the tonic -> the interval that names that degree (b2, 2, b3, 3, 4, #4, 5, b6, 6, b7, 7).
 DEGREE_INTERVALS = ("P1", "m2", "M2", "m3", "M3", "P4", "A4", "P5", "m6", "M6", "m7", "M7")
@@ -39,25 +39,31 @@ TWELVE_BAR_BLUES = ["I", "I", "I", "I", "IV", "IV", "I", "I", "V", "IV", "I", "I
 TWELVE_BAR_VARIANTS = (TWELVE_BAR_BLUES, TWELVE_BAR_BLUES[:11] + ["V"])  # with the turnaround V in bar 12
 
 
-@lru_cache(maxsize=4096)
 def roman_figure(label: str, tonic: str, mode: str, secondary: bool = False) -> str | None:
     """music21's roman numeral figure of a Harte label in a key, e.g. ("E:7", "A", "major") -> "V7",
     ("C:maj/3", "C", "major") -> "I6"; with ``secondary``, named as an applied dominant ("V7/V")."""
     if label == "N" or ":" not in label:
         return None
+    root, rest = label.split(":", 1)
+    # a figure depends on the root's distance from the tonic, not on the key: one cache entry serves all 12 keys
+    return _figure_in_c(f"{PITCH_CLASSES[(pitch_class(root) - pitch_class(tonic)) % 12]}:{rest}", mode, secondary)
+
+
+@lru_cache(maxsize=4096)
+def _figure_in_c(label: str, mode: str, secondary: bool) -> str | None:
+    """``roman_figure`` of a (non-"N") label in C major or C minor (music21 builds the chord, ~20 ms cold)."""
     from music21 import chord, key, pitch, roman
 
     root, quality, bass_degree = parse_label(label)
     if quality not in INTERVALS:  # outside the chord stage's vocabulary (dim, aug, sus): no figure rather than a guess
         return None
     # spell the root as a degree of the key (Db in Ab major, not the label's C#), then the chord from the root
-    degree = DEGREE_INTERVALS[(pitch_class(root) - pitch_class(tonic)) % 12]
-    root_pitch = pitch.Pitch(tonic.replace("b", "-") + "3").transpose(degree)
+    root_pitch = pitch.Pitch("C3").transpose(DEGREE_INTERVALS[pitch_class(root)])
     pitches = [root_pitch] + [root_pitch.transpose(iv) for iv in INTERVALS[quality]]
     if bass_degree in HARTE_BASS:  # an inversion: that chord tone an octave below the rest
         bass = root_pitch.transpose(HARTE_BASS[bass_degree]).transpose("-P8")
         pitches = [bass] + [p for p in pitches if p.pitchClass != bass.pitchClass]
-    the_chord, the_key = chord.Chord(pitches), key.Key(tonic, mode)
+    the_chord, the_key = chord.Chord(pitches), key.Key("C", mode)
     figure = roman.romanNumeralFromChord(the_chord, the_key, preferSecondaryDominants=secondary).figure
     return _plain_figure(figure, the_chord, the_key)
 
