@@ -64,6 +64,11 @@ def test_secondary_dominant_borrowed_and_minor_keys():
     assert theory.function_of("C:7", "C", "major") == "secondary_dominant"
     assert theory.roman_figure("C:7", "C", "major", True) == "V7/IV"
     assert theory.roman_figure("B:dim", "C", "major") is None and theory.roman_figure("N", "C", "major") is None
+    # chromatic sevenths keep only their seventh's accidental (music21 alone: "IVb753", "V#753"); a chromatic root its own
+    # ("VI#63"); music21's "#IV7" for F#maj7, which it parses back as F#7, is caught by the parse-back check
+    assert [theory.roman_figure(lab, "C", "major") for lab in ("F:7", "G:maj7", "Bb:7", "F#:7", "F#:maj7")] == [
+        "IVb7", "V#7", "bVIIb7", "#IV7", "#IV#7"]
+    assert theory.roman_figure("A:maj/3", "C", "minor") == "#VI6"
     assert any(p["pattern"].startswith("i-VII-VI-V") for p in andalusian["common_patterns"])
     simple, rich = (_harmony(x, "C", "major")["progression_complexity"] for x in (
         ["C:maj", "G:maj"] * 4, ["C:maj7", "A:min7", "D:7", "G:7", "Eb:maj", "Ab:maj7", "Db:7", "C:maj"]))

@@ -75,7 +75,9 @@ _INVERSION_FIGURES = {3: ("", "6", "64"), 4: ("7", "65", "43", "42")}
 def _plain_figure(figure: str, the_chord, the_key) -> str:
     """The textbook spelling of music21's figure when it names the same chord: "V7" for its "V75#3" (V7 in
     minor), "VII" / "VI" for "bVII" / "bVI" in minor (the natural-minor degrees, as RomanText analyses and
-    theory texts write them). The accidental stays where it is needed (bVII in major, bIII)."""
+    theory texts write them). The accidental stays where it is needed (bVII in major, bIII). Music21's own figure
+    is kept when no candidate names the same pitch classes over the same bass; each candidate, music21's own
+    spelling too, is parsed back and checked (music21 names F#7 in C major "#IV7", which it parses as F#maj7)."""
     from music21 import roman
 
     match = _FIGURE.match(figure)
@@ -86,13 +88,16 @@ def _plain_figure(figure: str, the_chord, the_key) -> str:
     inversion = the_chord.inversion()
     if inversion >= len(_INVERSION_FIGURES[len(pitch_classes)]):
         return figure
-    for prefix in dict.fromkeys(("", accidental)):
-        candidate = prefix + numeral + quality_mark + _INVERSION_FIGURES[len(pitch_classes)][inversion] + (applied or "")
-        if candidate == figure:
-            return figure
-        spelled = roman.RomanNumeral(candidate, the_key)
-        if {p.pitchClass for p in spelled.pitches} == pitch_classes and spelled.bass().pitchClass == the_chord.bass().pitchClass:
-            return candidate
+    inversion_figure = _INVERSION_FIGURES[len(pitch_classes)][inversion]
+    # a root-position seventh outside the key keeps only its seventh's accidental: "IVb7" (F7 in C major) for
+    # music21's "IVb753", "V#7" (Gmaj7 in C) for "V#753"; a chromatic root gets its own: "#VI6", not "VI#63"
+    sevenths = ("b7", "#7") if inversion_figure == "7" else ()
+    for prefix in dict.fromkeys(("", accidental, "b", "#")):
+        for inverted in (inversion_figure,) + sevenths:
+            candidate = prefix + numeral + quality_mark + inverted + (applied or "")
+            spelled = roman.RomanNumeral(candidate, the_key)
+            if {p.pitchClass for p in spelled.pitches} == pitch_classes and spelled.bass().pitchClass == the_chord.bass().pitchClass:
+                return candidate
     return figure
 
 
