@@ -78,8 +78,12 @@ def test_secondary_dominant_borrowed_and_minor_keys():
 def test_circle_of_fifths_and_twelve_bar_blues():
     h = _harmony(["E:min7", "A:7", "D:min7", "G:7", "C:maj7"], "C", "major")
     assert any(p["pattern"] == "circle-of-fifths" for p in h["common_patterns"])
-    blues = _harmony(["A:7"] * 4 + ["D:7"] * 2 + ["A:7"] * 2 + ["E:7", "D:7", "A:7", "A:7"], "A", "major")
+    chorus = ["A:7"] * 4 + ["D:7"] * 2 + ["A:7"] * 2 + ["E:7", "D:7", "A:7", "A:7"]
+    blues = _harmony(chorus, "A", "major")
     assert any(p["pattern"] == "12-bar blues" for p in blues["common_patterns"])
+    # two choruses after a two-bar intro: counted with their start times (a bar is 2 s in _harmony)
+    twice = _harmony(["A:7", "E:7"] + chorus + chorus[:11] + ["E:7"], "A", "major")
+    assert [(p["count"], p["times_sec"]) for p in twice["common_patterns"] if p["pattern"] == "12-bar blues"] == [(2, [4.0, 28.0])]
 
 
 def _analyse(samples, sr=44100):

@@ -175,11 +175,19 @@ def circle_of_fifths_runs(chords: list[dict], min_len: int = 4) -> list[dict]:
     return runs
 
 
-def is_twelve_bar_blues(chords: list[dict], downbeats: list[float], numerals_at) -> bool:
-    """True when some 12 consecutive bars follow I I I I IV IV I I V IV I I (bar 12 may be the turnaround V),
-    by the chord at each downbeat. ``numerals_at`` must give plain numerals: a blues I7 is "I", not "V/IV"."""
+def twelve_bar_blues_starts(downbeats: list[float], numerals_at) -> list[float]:
+    """Start times (s) of each 12-bar blues chorus: 12 consecutive bars following I I I I IV IV I I V IV I I (bar 12
+    may be the turnaround V), by the chord at each downbeat; choruses do not overlap. ``numerals_at`` must give plain
+    numerals: a blues I7 is "I", not "V/IV"."""
     bars = [numerals_at(t) for t in downbeats]
-    return any(bars[i:i + 12] in TWELVE_BAR_VARIANTS for i in range(0, max(0, len(bars) - 11)))
+    starts, i = [], 0
+    while i + 12 <= len(bars):
+        if bars[i:i + 12] in TWELVE_BAR_VARIANTS:
+            starts.append(round(float(downbeats[i]), 2))
+            i += 12
+        else:
+            i += 1
+    return starts
 
 
 def cadences(chords: list[dict], tonic: str, mode: str, downbeats: list[float], phrase_ends: list[float], bar_sec: float,
@@ -266,8 +274,9 @@ def harmonic_analysis(chords: list[dict], key_tonic: str | None, key_mode: str |
         return next((n for c, n in zip(merged, plain) if c["start_sec"] - 0.15 <= t < c["end_sec"]), None)
 
     patterns = find_patterns(numerals, times) + circle_of_fifths_runs(merged)
-    if downbeats and is_twelve_bar_blues(merged, downbeats, numeral_at):
-        patterns.append({"pattern": "12-bar blues", "count": 1, "times_sec": []})
+    blues_starts = twelve_bar_blues_starts(downbeats, numeral_at) if downbeats else []
+    if blues_starts:
+        patterns.append({"pattern": "12-bar blues", "count": len(blues_starts), "times_sec": blues_starts})
     phrase_ends = [s["end_sec"] for s in sections[:-1]] + ([merged[-1]["end_sec"]] if merged else [])
     non_diatonic = [f not in ("tonic", "tonic_substitute", "subdominant", "dominant", "subtonic") for f in funcs]
     duration = merged[-1]["end_sec"] - merged[0]["start_sec"]
