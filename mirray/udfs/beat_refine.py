@@ -254,7 +254,7 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
                  min_bpm: float, max_bpm: float, low_env: np.ndarray | None = None, double_min_ratio: float = 0.8,
                  drums_min_share: float = 1.0, half_max_alternation: float = 0.6, steady_low_alternation: float = 0.8,
                  high_mid_min_ratio: float = 1.0, high_mid_full_min_ratio: float = 0.7, backbeat_max_alternation: float = 0.7,
-                 any_mid_min_ratio: float = 1.0, low_mid_min_ratio: float = 0.9, low_drums_min_share: float = 0.9,
+                 any_mid_min_ratio: float = 1.0, low_mid_min_ratio: float = 0.9,
                  low_full_min_ratio: float = 0.6,
                  kick_snare_max_alternation: float = 0.7) -> np.ndarray:
     """The beats at the metric level a listener would tap: doubled, halved or as they are.
@@ -274,8 +274,9 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
       hats has its kick on the beats only, low band halfway 0.58; over 149 songs read right on four GM sets
       none passed 0.77, the three 170-BPM dance, hip-hop and waltz songs read at 85 sat at 0.96–1.49) and
       the full band's mid-points pass ``double_min_ratio`` — or only ``low_full_min_ratio`` when the highs are
-      quiet (their share under ``low_drums_min_share``: soft hats leave the kick and bass as the drums' voice;
-      loud highs weaker halfway, as in a real 83-BPM track reading 0.64 with highs at 1.31, say the read
+      not percussive (share under ``drums_min_share``, the same test as above: soft hats leave the kick and bass as the
+      drums' voice; a 167-BPM hip-hop song read at 83 with highs at 0.98 and full-band mid-points 0.72 stayed halved
+      under the old 0.9 share bar; loud highs weaker halfway, as in a real 83-BPM track reading 0.64 with highs at 1.31, say the read
       beats are the beats);
     - halved (keeping the stronger beats) when every other beat is much weaker than its neighbours, in the
       full band and in the high band (``half_max_alternation``: weaker/stronger mean strength; the weak
@@ -304,7 +305,7 @@ def metric_level(beat_times_sec: np.ndarray, onset_env: np.ndarray, high_env: np
     full_mid, high_mid = mid_over_beats(onset_env), mid_over_beats(high_env)
     high_share = float(high_env.mean()) / max(float(onset_env.mean()), 1e-9)
     drums = high_share >= drums_min_share
-    full_bar = double_min_ratio if high_share >= low_drums_min_share else low_full_min_ratio
+    full_bar = double_min_ratio if drums else low_full_min_ratio
     kick_between = low_env is not None and mid_over_beats(low_env) >= low_mid_min_ratio and full_mid >= full_bar
     double = ((drums and full_mid >= double_min_ratio) or kick_between
               or (high_mid >= high_mid_min_ratio and full_mid >= high_mid_full_min_ratio) or full_mid >= any_mid_min_ratio)
