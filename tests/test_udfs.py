@@ -377,6 +377,9 @@ def test_metric_level_doubles_a_half_time_drum_grid_and_halves_a_double_time_one
     assert len(metric_level(beats, kick_full, quiet_hats, frame_rate_hz, 60, 200, low_env=every_beat_kick)) == 2 * len(beats) - 1
     # loud hats on the read beats only (highs percussive, weak halfway) say the read beats are the beats: kept
     assert metric_level(beats, kick_full, 2.0 * _pulse_env(read_sec, {0.0: 1.0}), frame_rate_hz, 60, 200, low_env=every_beat_kick) is beats
+    # highs just under the whole's onset strength (share 0.94: not percussive, the same test as the snare path) double
+    assert len(metric_level(beats, kick_full, 1.6 * _pulse_env(read_sec, {0.0: 1.0}), frame_rate_hz, 60, 200,
+                            low_env=every_beat_kick)) == 2 * len(beats) - 1
     # halfway onsets clearly weaker than the beats (eighth-note hats): the beat level stays
     hats = _pulse_env(read_sec, {0.0: 1.0, 0.5: 0.5})
     assert metric_level(beats, hats, 1.2 * hats, frame_rate_hz, 60, 200) is beats
