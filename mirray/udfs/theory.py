@@ -77,7 +77,7 @@ def _plain_figure(figure: str, the_chord, the_key) -> str:
     minor), "VII" / "VI" for "bVII" / "bVI" in minor (the natural-minor degrees, as RomanText analyses and
     theory texts write them). The accidental stays where it is needed (bVII in major, bIII). Music21's own figure
     is kept when no candidate names the same pitch classes over the same bass; each candidate, music21's own
-    spelling too, is parsed back and checked (music21 names F#7 in C major "#IV7", which it parses as F#maj7)."""
+    spelling too, is parsed back and checked (music21 names F#maj7 in C major "#IV7", which it parses as F#7)."""
     from music21 import roman
 
     match = _FIGURE.match(figure)
