@@ -394,22 +394,19 @@ _IN_KEY = np.array([[[("maj", "min")[q] in DIATONIC[mode].get((root - tonic) % 1
 
 def diatonic_shares(chords: list[dict]) -> np.ndarray:
     """``diatonic_share`` for the 24 keys at once (majors then minors by tonic); zeros without played chords."""
-    roots, triads, durations = [], [], []
+    total, roots, triads, durations = 0.0, [], [], []
     for c in chords:
         if c["label"] == "N":
             continue
         root, quality, _ = parse_label(c["label"])
-        triad = _TRIAD_OF.get(quality)
-        durations.append(c["end_sec"] - c["start_sec"])
-        roots.append(pitch_class(root))
-        triads.append(-1 if triad is None else ("maj", "min").index(triad))
-    total = sum(durations)
+        total += c["end_sec"] - c["start_sec"]
+        if quality in _TRIAD_OF:  # other qualities (dim, sus) count in the total, in no key
+            roots.append(pitch_class(root))
+            triads.append(("maj", "min").index(_TRIAD_OF[quality]))
+            durations.append(c["end_sec"] - c["start_sec"])
     if not total:
         return np.zeros(24)
-    roots_a, triads_a, dur_a = np.array(roots), np.array(triads), np.array(durations)
-    known = triads_a >= 0
-    inside = _IN_KEY[:, roots_a[known], triads_a[known]]  # (24, chords with a known triad)
-    return inside.astype(np.float64) @ dur_a[known] / total
+    return _IN_KEY[:, np.array(roots, dtype=int), np.array(triads, dtype=int)].astype(np.float64) @ np.array(durations) / total
 
 
 def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], duration_sec: float,
