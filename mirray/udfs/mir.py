@@ -264,9 +264,30 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     ``cadence_chords``: read the final cadence from these instead of ``chords`` (its hold test is relative to
     the median chord, measured on first-pass chords).
     """
+    total = key_scores(chroma_mean, profile, chords, chord_weight, phrase_starts_sec, phrase_start_weight,
+                       end_cadence_weight, first_chord_weight, cadence_chords)
+    if total is None:
+        return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
+    best = int(np.argmax(total))
+    tonic, mode = best % 12, ("major", "minor")[best // 12]
+    weights = np.exp(confidence_sharpness * (total - total[best]))
+    return {
+        "key": f"{PITCH_CLASSES[tonic]} {mode}",
+        "key_tonic": PITCH_CLASSES[tonic],
+        "key_mode": mode,
+        "key_confidence": float(1.0 / weights.sum()),
+    }
+
+
+def key_scores(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
+               chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
+               end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0,
+               cadence_chords: list[dict] | None = None) -> np.ndarray | None:
+    """The 24 keys' scores (C major … B major, C minor … B minor) that ``key_from_chroma`` picks from; None
+    for a chroma without variation (silence)."""
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
-        return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
+        return None
     if chords and phrase_starts_sec and phrase_start_weight:
         bonus = bonus + phrase_start_weight * np.array(
             [tonic_at_starts(chords, phrase_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
@@ -279,16 +300,7 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     if chords and end_cadence_weight:
         ending = cadence_chords or chords
         bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(ending, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
-    total = correlation + bonus
-    best = int(np.argmax(total))
-    tonic, mode = best % 12, ("major", "minor")[best // 12]
-    weights = np.exp(confidence_sharpness * (total - total[best]))
-    return {
-        "key": f"{PITCH_CLASSES[tonic]} {mode}",
-        "key_tonic": PITCH_CLASSES[tonic],
-        "key_mode": mode,
-        "key_confidence": float(1.0 / weights.sum()),
-    }
+    return correlation + bonus
 
 
 CQT_BINS_PER_OCTAVE, CQT_OCTAVES = 36, 7  # librosa's chroma_cqt defaults: C1-B7, 3 bins per semitone
