@@ -222,3 +222,11 @@ def test_strings_and_choir_without_a_clear_pulse_get_their_beat(index, beats_per
     assert row["pulse_clarity"] < 0.1 and row["tempo_confidence"] == 0.0
     assert mir_eval.beat.f_measure(np.array(truth["beat_times_sec"]), np.array(row["beat_times_sec"])) >= 0.9
     assert row["time_signature"] == truth["time_signature"]
+
+
+def test_a_missing_soundfont_is_an_error_not_a_silent_fallback(tmp_path):
+    """fluidsynth falls back to a default soundfont without a word: a benchmark corpus rendered without
+    FluidR3_GM would be a different corpus with the same name."""
+    spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, seed=1, soundfont=str(tmp_path / "absent.sf2"), bars=2)
+    with pytest.raises(FileNotFoundError, match="absent.sf2"):
+        render(spec)

@@ -387,6 +387,9 @@ def render(spec: SongSpec, sr_hz: int = 44100) -> tuple[dict[str, np.ndarray], d
     """Render each stem with fluidsynth; returns ({stem: (frames, 2) float32}, truth). The stems sum to the mix."""
     import pretty_midi
 
+    if not Path(spec.soundfont).exists():  # fluidsynth would render with whatever default soundfont it finds, silently
+        raise FileNotFoundError(f"soundfont {spec.soundfont} not found: apt-get install fluid-soundfont-gm timgm6mb-soundfont "
+                                "(the benchmark corpus plays two in three songs on FluidR3_GM)")
     parts, truth = compose(spec)
     stems = {}
     with tempfile.TemporaryDirectory(prefix="mirray-gm-") as tmp:
