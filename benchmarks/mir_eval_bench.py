@@ -72,15 +72,17 @@ def gm_mp3(spec, path: Path, detune_cents: float = 0.0) -> tuple[dict, Path, flo
     return truth, write_mp3(path, mix, 44100, {"title": path.stem}), mix.shape[0] / 44100
 
 
-def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, detune_cents: float = 0.0) -> list[dict]:
+def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, detune_cents: float = 0.0,
+              section_crash: bool = True) -> list[dict]:
     """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs); with
     ``tempo_drift``, the same songs played without a click (``SongSpec.tempo_drift``); with
-    ``detune_cents``, played off A440 (``gm_mp3``)."""
+    ``detune_cents``, played off A440 (``gm_mp3``); without ``section_crash``, no crash cymbal marks the
+    sections' first downbeats."""
     import dataclasses
 
     from mirray.corpus.gm_songs import benchmark_specs
 
-    specs = [dataclasses.replace(spec, tempo_drift=tempo_drift) for spec in benchmark_specs(n, seed)]
+    specs = [dataclasses.replace(spec, tempo_drift=tempo_drift, section_crash=section_crash) for spec in benchmark_specs(n, seed)]
     return _render_all(specs, [folder / f"gm{i:03d}.mp3" for i in range(len(specs))], detune_cents)
 
 
@@ -93,14 +95,16 @@ def _render_all(specs: list, paths: list[Path], detune_cents: float = 0.0) -> li
     return songs
 
 
-def genre_corpus(per_genre: int, folder: Path, seed: int) -> list[dict]:
+def genre_corpus(per_genre: int, folder: Path, seed: int, section_crash: bool = True) -> list[dict]:
     """Genre-styled songs (mirray.corpus.gm_genres: rock, pop, blues, jazz, electronic, hip-hop, country,
     classical), ``per_genre`` of each: harmony, grooves, instruments and forms the benchmark corpus does not
     draw (12-bar blues in dominant sevenths, jazz ii7–V7–Imaj7 over a walking bass at 110–200 BPM, boom-chick
     country, drum-less chorales)."""
     from mirray.corpus.gm_genres import genre_specs
 
-    specs = genre_specs(per_genre, seed)
+    import dataclasses
+
+    specs = [dataclasses.replace(spec, section_crash=section_crash) for spec in genre_specs(per_genre, seed)]
     return _render_all(specs, [folder / f"{spec.genre}{i:03d}.mp3" for i, spec in enumerate(specs)])
 
 
@@ -213,6 +217,8 @@ def cached_or_rendered(args) -> list[dict]:
     import pickle
 
     recipe = {k: getattr(args, k) for k in ("corpus", "songs", "song_sec", "seed", "tempo_drift", "detune_cents")}
+    if not args.section_crash:  # only then: caches made before this option keep matching
+        recipe["section_crash"] = False
     index = args.cache / "songs.pkl" if args.cache else None
     if index and index.exists():
         saved = pickle.loads(index.read_bytes())
@@ -222,9 +228,9 @@ def cached_or_rendered(args) -> list[dict]:
     folder = args.cache or Path(tempfile.mkdtemp(prefix="mirray-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     if args.corpus == "gm":
-        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents)
+        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents, args.section_crash)
     elif args.corpus == "genres":
-        songs = genre_corpus(max(1, args.songs // 8), folder, args.seed)
+        songs = genre_corpus(max(1, args.songs // 8), folder, args.seed, args.section_crash)
     else:
         songs = corpus(args.songs, args.song_sec, folder)
     if index:
@@ -250,6 +256,8 @@ def main() -> None:
                    help="gm corpus: the tempo wanders with this std (0.03 = ±3 %%), as a band without a click plays")
     p.add_argument("--detune-cents", type=float, default=0.0,
                    help="gm corpus: play the songs this many cents sharp (and as much faster), as off-speed tape or vinyl")
+    p.add_argument("--no-section-crash", dest="section_crash", action="store_false",
+                   help="gm and genre corpora: no crash cymbal on the sections' first downbeats (what the crash cue adds)")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     p.add_argument("--no-librosa", dest="librosa", action="store_false", help="skip the plain librosa baseline")
     add_set_option(p)

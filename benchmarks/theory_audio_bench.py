@@ -107,7 +107,7 @@ def main() -> None:
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
-    args.corpus, args.song_sec, args.tempo_drift, args.detune_cents = "gm", 90.0, 0.0, 0.0  # the MIR bench's GM recipe
+    args.corpus, args.song_sec, args.tempo_drift, args.detune_cents, args.section_crash = "gm", 90.0, 0.0, 0.0, True  # the MIR bench's GM recipe
     exact, triad, keys, swing, misses, confusions = [], [], [], [], [], Counter()
     counts = {k: np.zeros(3) for k in (*TYPES, None)}
     cpu = 0.0

@@ -2,6 +2,8 @@
 
 Rendering needs the fluidsynth binary and a GM soundfont (.ci/run installs them with apt where it can)."""
 
+import dataclasses
+
 import mir_eval
 import numpy as np
 import pytest
@@ -55,6 +57,20 @@ def test_tempo_drift_moves_notes_and_truth_together():
     assert np.percentile(gap, 95) < 0.02, np.percentile(gap, 95)  # the humanising jitter (6 ms std), not the drift
     starts, ends = np.array([c[0] for c in truth["chords"]]), np.array([c[1] for c in truth["chords"]])
     assert np.allclose(starts[1:], ends[:-1]) and set(truth["downbeat_times_sec"]) <= set(truth["beat_times_sec"])
+
+
+def test_section_crashes_sit_on_section_starts_and_can_be_left_out():
+    spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="verse_chorus", seed=4)
+    parts, truth = compose(spec)
+    crashes = [n.start for n in parts["drums"].notes if n.pitch == 49]
+    starts = [s for s, _, _ in truth["sections"][1:]]
+    drummed = [s for s in starts if any(abs(c - s) < 0.05 for c in crashes)]
+    assert len(crashes) == len(drummed) >= 4  # each crash on a section's first downbeat (sections without drums have none)
+    plain, plain_truth = compose(dataclasses.replace(spec, section_crash=False))
+    assert not any(n.pitch == 49 for n in plain["drums"].notes) and plain_truth == truth
+    kept = [(n.pitch, n.start, n.velocity) for n in parts["drums"].notes if n.pitch != 49]
+    assert kept == [(n.pitch, n.start, n.velocity) for n in plain["drums"].notes]  # every other note as it was
+    assert [(n.pitch, n.start) for n in parts["other"].notes] == [(n.pitch, n.start) for n in plain["other"].notes]
 
 
 def test_benchmark_set_covers_keys_meters_styles():
@@ -208,8 +224,6 @@ def test_strings_and_choir_without_a_clear_pulse_get_their_beat(index, beats_per
     # genre-styled "classical" songs: held string/organ chords and a choir melody, no drums. The onset envelope's
     # pulse clarity at the tracked tempo stays under 0.1 (vibrato ripple, slow attacks); without the comb filterbank these two read at
     # 57.5 and 149.7 BPM (BENCHMARKS.md). Confidence stays 0: the tempo is a best guess there, and says so.
-    import dataclasses
-
     from mirray.corpus.gm_genres import genre_specs
 
     spec = [s for s in genre_specs(8, seed=17) if s.genre == "classical"][index]

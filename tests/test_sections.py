@@ -171,3 +171,43 @@ def test_recurrence_affinity_is_librosas_recurrence_matrix():
     assert np.array_equal(rec, rec.T) and not rec[lag < 8].any() and (rec >= 0).all() and (rec < 1).all()
     assert not rec[np.arange(40), np.arange(40) + 40].any()  # an exact twin is no link (distance 0)
     assert (np.count_nonzero(rec, axis=1) <= 13).all() and np.count_nonzero(rec) > 2 * 136
+
+
+def _cymbal_band(n_bars: int, frame_rate_hz: float, bar_sec: float, crash_bars: list[int], drums_from_bar: int = 0) -> np.ndarray:
+    """Per-frame power above 6 kHz: hats on every eighth from ``drums_from_bar`` on, a crash (10× a hat,
+    ringing ~1.5 s) on the first downbeat of each bar in ``crash_bars``."""
+    t = np.arange(int(n_bars * bar_sec * frame_rate_hz)) / frame_rate_hz
+    power = np.full(len(t), 1e-4)
+    for k in np.arange(drums_from_bar * bar_sec, n_bars * bar_sec, bar_sec / 8):
+        power += np.where(t >= k, np.exp(-(t - k) / 0.05), 0.0) * (t < k + 0.3)
+    for b in crash_bars:
+        power += np.where(t >= b * bar_sec, 10 * np.exp(-(t - b * bar_sec) / 0.5), 0.0)
+    return power
+
+
+def test_a_crash_stands_out_and_steady_hats_or_drums_coming_in_do_not():
+    rate, bar_sec = 43.0, 2.0
+    downbeats = np.arange(16) * bar_sec
+    accents = sections.downbeat_accents(_cymbal_band(16, rate, bar_sec, [4, 12], drums_from_bar=8), rate, downbeats, 4)
+    assert accents[4] == 1.0 and accents[12] == 1.0  # crashes: ten times the hats, gone a bar later
+    assert accents[8] == 0.0  # drums entering (and staying) at bar 8 without a crash
+    assert np.all(np.delete(accents, [4, 12]) == 0.0)
+    assert np.all(sections.downbeat_accents(np.zeros(100), rate, downbeats, 4) == 0.0)  # silence: no accents, no NaN
+    assert len(sections.downbeat_accents(np.ones(100), rate, [1.0], 4)) == 1
+
+
+def test_a_crash_puts_a_boundary_on_its_bar_where_the_harmony_changes_a_bar_late():
+    beats = np.arange(96) * 0.5  # 24 bars of 4/4 at 120 BPM
+    downbeats = beats[::4]
+    # the second part starts at bar 12 on the first part's last chord: its harmony turns at bar 13
+    level = [0.0] * 13 + [1.0] * 11
+    bars = np.random.default_rng(5).random((2, 24))  # each bar's own texture, as real bars have
+    features = np.array([[lv for lv in level for _ in range(4)]]) + np.repeat(bars, 4, axis=1)
+    accents = np.zeros(len(downbeats))
+    accents[12] = 1.0
+    assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0) == [26.0]
+    assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0, accents=accents, accent_weight=1.0) == [26.0]
+    assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0, accents=accents, accent_weight=4.0) == [24.0]
+    # no weight, or accents that do not match the downbeats: the harmony decides as before
+    assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0, accents=accents) == [26.0]
+    assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0, accents=accents[:-1], accent_weight=4.0) == [26.0]

@@ -86,6 +86,8 @@ class SongSpec:
     vocals: bool = True          # False: the melody is an instrument (into "other"), no vocal stem
     genre: str | None = None     # label of a genre-styled song (gm_genres); not used when composing
     tempo_drift: float = 0.0     # std of a slow tempo wander (0.03: ±3 %), a band playing without a click; 0: steady
+    section_crash: bool = True   # a crash cymbal on each section's first downbeat; False: sections marked by harmony and
+                                 # texture alone (the same notes and timing otherwise), to measure what the crash cue adds
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
@@ -188,6 +190,8 @@ def compose(spec: SongSpec):
             bar += 1
         sections.append((sec_start * bar_sec, bar * bar_sec, label))
     insts["other"].notes.extend(insts.pop("lead").notes)  # an instrumental solo belongs to "other", not vocals
+    if not spec.section_crash:  # dropped after composing: every other note keeps its random jitter
+        insts["drums"].notes = [n for n in insts["drums"].notes if n.pitch != CRASH]
     end_sec = lead_in_sec + bar * bar_sec
     truth_chords = []
     for i, (t0, numeral, harte, _) in enumerate(chords):

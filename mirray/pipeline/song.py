@@ -154,7 +154,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
                                         vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
                                         mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
-                                        _phrase_vote_weighted(mir_cfg["section_phrase_vote"]))
+                                        _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"])
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -248,11 +248,15 @@ def _phrase_vote_weighted(vote: str) -> bool:
     return vote == "weighted"
 
 
+CYMBAL_BAND_HZ = 6000.0  # crash cymbals ring above this; kick, bass, voice and most chord instruments stay below
+
+
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
-              refine_bars: int, phrase_bars: int, phrase_bonus: float, weighted_vote: bool = True) -> list[dict]:
-    """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT);
-    ``vocal_envelope``: see ``mir_stage``."""
+              refine_bars: int, phrase_bars: int, phrase_bonus: float, weighted_vote: bool = True,
+              crash_weight: float = 0.0) -> list[dict]:
+    """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT; its bands
+    above 6 kHz give the crash cue); ``vocal_envelope``: see ``mir_stage``."""
     import librosa
 
     duration_sec = len(mono) / sr_hz
@@ -266,8 +270,13 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     found = sections.estimate_sections(*per_beat, downbeats, duration_sec, row.get("beats_per_bar"),
                                        beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),
                                        instrumental_ratio=instrumental_ratio)
+    accents = None
+    if crash_weight:
+        cymbal_bands = librosa.mel_frequencies(n_mels=mel_db.shape[0] + 2, fmax=sr_hz / 2)[1:-1] >= CYMBAL_BAND_HZ
+        accents = sections.downbeat_accents(librosa.db_to_power(mel_db[cymbal_bands]).sum(axis=0), sr_hz / hop, downbeats,
+                                            row.get("beats_per_bar"))
     return sections.refine_sections(found, per_beat[0], downbeats, *per_beat[1:], row.get("beats_per_bar"), refine_bars,
-                                    phrase_bars, phrase_bonus, weighted_vote)
+                                    phrase_bars, phrase_bonus, weighted_vote, accents, crash_weight)
 
 
 def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, frame_rate_hz: float, theory_cfg: dict) -> dict:
