@@ -477,6 +477,29 @@ def test_the_opening_chord_settles_a_relative_major_minor_tie():
     assert mir.key_from_chroma(b_flat, chords=jazz, chord_weight=1.0, first_chord_weight=0.5)["key"] == "Bb major"
 
 
+def test_sections_that_close_on_the_tonic_settle_a_relative_major_minor_tie():
+    # verse i–iv7–VII7–IIImaj7 (opens on F minor, closes on A-flat major's I), chorus VI–III–VII–i (closes on F minor)
+    verse = ("F:min", "A#:min7", "D#:7", "G#:maj7") * 2
+    chorus = ("C#:maj", "G#:maj", "D#:maj", "F:min") * 2
+    song = _chords(*verse, *chorus, *verse, *chorus, last_sec=1.0)
+    starts = [0.0, 8.0, 16.0, 24.0]
+    # ends: before 8 s Ab:maj7, before 16 s F:min, before 24 s Ab:maj7, and the last chord F:min
+    assert mir.tonic_at_ends(song, starts, 5, "minor") == 0.5 and mir.tonic_at_ends(song, starts, 8, "major") == 0.5
+    assert mir.tonic_at_ends(song, [8.0, 24.0], 5, "minor") == 1 / 3  # each start counts the chord sounding up to it
+    assert mir.tonic_at_ends(song, [], 5, "minor") == 1.0 and mir.tonic_at_ends([], starts, 5, "minor") == 0.0
+    assert mir.tonic_at_ends(_chords("N", "F:min", "C:7", "F:min"), [0.0, 0.5], 5, "minor") == 1.0  # no chord before 0.5 s
+    # a near-tie between F minor and A-flat major, which the ends settle; the weight scales the cue
+    shared = np.zeros(12)
+    shared[[5, 7, 8, 10, 0, 1, 3]] = 1.0
+    closing = _chords(*("C#:maj", "G#:maj", "D#:maj", "F:min") * 4, last_sec=1.0)
+    base = mir.key_scores(shared, chords=closing, chord_weight=1.0)
+    cued = mir.key_scores(shared, chords=closing, chord_weight=1.0, phrase_starts_sec=[0.0, 4.0, 8.0, 12.0], phrase_start_weight=0.0,
+                          phrase_end_weight=0.1)
+    assert np.allclose(cued - base, 0.1 * np.array([mir.tonic_at_ends(closing, [0.0, 4.0, 8.0, 12.0], k % 12, ("major", "minor")[k // 12])
+                                                     for k in range(24)]))
+    assert cued[12 + 5] - base[12 + 5] == pytest.approx(0.1) and cued[8] == base[8]  # every end on F minor, none on A-flat
+
+
 def test_flatten_tilt_removes_the_chroma_bias_of_a_sloped_spectrum():
     import librosa
 

@@ -162,7 +162,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             def song_key(chord_list: list[dict]) -> dict:  # the final cadence always from the first pass: see the README
                 return mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], chord_list, mir_cfg["key_chord_weight"],
                                            starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"],
-                                           mir_cfg["key_first_chord_weight"], cadence_chords=first)
+                                           mir_cfg["key_first_chord_weight"], cadence_chords=first,
+                                           phrase_end_weight=mir_cfg["key_phrase_end_weight"])
 
             row.update(song_key(first))
             bar_prior = {"beat_times_sec": row["beat_times_sec"], "downbeat_times_sec": row["downbeat_times_sec"],
@@ -195,7 +196,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    region_diatonic=mir_cfg["key_region_diatonic"],
                                                    end_cadence_weight=mir_cfg["key_end_cadence_weight"],
                                                    home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
-                                                   first_chord_weight=mir_cfg["key_first_chord_weight"])
+                                                   first_chord_weight=mir_cfg["key_first_chord_weight"],
+                                                   phrase_end_weight=mir_cfg["key_phrase_end_weight"])
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):

@@ -213,6 +213,23 @@ def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mod
     return sum(is_tonic_triad(lab, tonic, mode) for lab in played) / len(played) if played else 0.0
 
 
+def tonic_at_ends(chords: list[dict], starts_sec: list[float], tonic: int, mode: str) -> float:
+    """Share of the phrase ends whose last chord is the key's tonic triad: the chord sounding up to each section
+    start that has chords before it, and the song's last chord (phrases close on the tonic more than on any other chord)."""
+    return float(_phrase_end_shares(chords, starts_sec)[tonic + (12 if mode == "minor" else 0)])
+
+
+def _phrase_end_shares(chords: list[dict], starts_sec: list[float]) -> np.ndarray:
+    """``tonic_at_ends`` for the 24 keys (majors then minors by tonic); zeros without played chords."""
+    played = [c for c in chords if c["label"] != "N"]
+    if not played:
+        return np.zeros(24)
+    ends = [next(c["label"] for c in reversed(played) if c["start_sec"] < t - 0.05)
+            for t in starts_sec if t - 0.05 > played[0]["start_sec"]]
+    ends.append(played[-1]["label"])
+    return np.array([sum(is_tonic_triad(e, k % 12, ("major", "minor")[k // 12]) for e in ends) / len(ends) for k in range(24)])
+
+
 def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float = 3.0) -> bool:
     """Whether the chords end on a final cadence in the key: V (major, with or without its seventh) → the
     key's tonic triad (in minor a major tonic counts too: a Picardy third), that tonic held at least
@@ -240,7 +257,8 @@ def opens_on_tonic(chords: list[dict], tonic: int, mode: str) -> bool:
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                     chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None,
                     phrase_start_weight: float = 0.1, end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0,
-                    confidence_sharpness: float = 15.0, cadence_chords: list[dict] | None = None) -> dict:
+                    confidence_sharpness: float = 15.0, cadence_chords: list[dict] | None = None,
+                    phrase_end_weight: float = 0.0) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is the probability of the named key among the 24: a softmax of the key scores with
@@ -262,10 +280,12 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     BENCHMARKS.md). Only between relatives, which share every note and where the other cues tie: a
     ii7–V7–Imaj7 loop opens on ii7, and that must not pull B-flat major to C minor.
     ``cadence_chords``: read the final cadence from these instead of ``chords`` (its hold test is relative to
-    the median chord, measured on first-pass chords).
+    the median chord, measured on first-pass chords). With ``phrase_end_weight``, a key gains that much × the
+    share of phrase ends on its tonic triad (``tonic_at_ends``): an i–iv7–VII7–IIImaj7 verse opens on i and
+    closes on the relative major's I, a VI–III–VII–i chorus the other way round; both ends count.
     """
     total = key_scores(chroma_mean, profile, chords, chord_weight, phrase_starts_sec, phrase_start_weight,
-                       end_cadence_weight, first_chord_weight, cadence_chords)
+                       end_cadence_weight, first_chord_weight, cadence_chords, phrase_end_weight)
     if total is None:
         return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
     best = int(np.argmax(total))
@@ -282,7 +302,7 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
 def key_scores(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
                end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0,
-               cadence_chords: list[dict] | None = None) -> np.ndarray | None:
+               cadence_chords: list[dict] | None = None, phrase_end_weight: float = 0.0) -> np.ndarray | None:
     """The 24 keys' scores (C major … B major, C minor … B minor) that ``key_from_chroma`` picks from; None
     for a chroma without variation (silence)."""
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
@@ -300,6 +320,8 @@ def key_scores(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list
     if chords and end_cadence_weight:
         ending = cadence_chords or chords
         bonus = bonus + end_cadence_weight * np.array([ends_on_cadence(ending, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
+    if chords and phrase_starts_sec and phrase_end_weight:
+        bonus = bonus + phrase_end_weight * _phrase_end_shares(chords, phrase_starts_sec)
     return correlation + bonus
 
 
@@ -426,14 +448,14 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
                  phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
                  region_diatonic: float = 0.75, end_cadence_weight: float = 0.0, home_key: str | None = None,
-                 first_chord_weight: float = 0.0) -> list[dict]:
+                 first_chord_weight: float = 0.0, phrase_end_weight: float = 0.0) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
     ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). Each
     segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
-    it; the last segment also with the final-cadence cue), so a song without modulations gets the global
-    key, not a window's guess. Last, a segment
+    it and their ends, the segment's last chord among them; the last segment also with the final-cadence cue),
+    so a song without modulations gets the global key, not a window's guess. Last, a segment
     between two of the same key whose chords are still ``region_diatonic`` diatonic to that key is a
     tonicised region (a bridge on vi or V that comes home), not a modulation, and joins them; a real
     move (up a step, to a distant key) leaves most chords outside the home key. With ``home_key`` (the
@@ -479,7 +501,7 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
         starts = [t for t in phrase_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
         seg["key"] = key_from_chroma(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, inside, chord_weight,
                                      starts, phrase_start_weight, end_cadence_weight if i == len(merged) - 1 else 0.0,
-                                     first_chord_weight if i == 0 else 0.0)["key"] or seg["key"]
+                                     first_chord_weight if i == 0 else 0.0, phrase_end_weight=phrase_end_weight)["key"] or seg["key"]
         if named and named[-1]["key"] == seg["key"]:
             named[-1]["end_sec"] = seg["end_sec"]
         else:
