@@ -100,9 +100,9 @@ def genre_corpus(per_genre: int, folder: Path, seed: int, section_crash: bool = 
     classical), ``per_genre`` of each: harmony, grooves, instruments and forms the benchmark corpus does not
     draw (12-bar blues in dominant sevenths, jazz ii7–V7–Imaj7 over a walking bass at 110–200 BPM, boom-chick
     country, drum-less chorales)."""
-    from mirray.corpus.gm_genres import genre_specs
-
     import dataclasses
+
+    from mirray.corpus.gm_genres import genre_specs
 
     specs = [dataclasses.replace(spec, section_crash=section_crash) for spec in genre_specs(per_genre, seed)]
     return _render_all(specs, [folder / f"{spec.genre}{i:03d}.mp3" for i, spec in enumerate(specs)])

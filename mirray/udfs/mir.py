@@ -208,9 +208,7 @@ def is_tonic_triad(label: str, tonic: int, mode: str) -> bool:
 
 def tonic_at_starts(chords: list[dict], starts_sec: list[float], tonic: int, mode: str) -> float:
     """Share of the section starts whose chord is the key's tonic triad (I in major, i in minor)."""
-    labels = [next((c["label"] for c in chords if c["start_sec"] <= t + 0.05 < c["end_sec"]), "N") for t in starts_sec]
-    played = [lab for lab in labels if lab != "N"]
-    return sum(is_tonic_triad(lab, tonic, mode) for lab in played) / len(played) if played else 0.0
+    return float(_phrase_start_shares(chords, starts_sec)[tonic + (12 if mode == "minor" else 0)])
 
 
 def tonic_at_ends(chords: list[dict], starts_sec: list[float], tonic: int, mode: str) -> float:
@@ -219,15 +217,32 @@ def tonic_at_ends(chords: list[dict], starts_sec: list[float], tonic: int, mode:
     return float(_phrase_end_shares(chords, starts_sec)[tonic + (12 if mode == "minor" else 0)])
 
 
+def _tonic_shares(labels: list[str]) -> np.ndarray:
+    """For the 24 keys (majors then minors by tonic), the share of these (non-"N") labels that are the key's tonic
+    triad, seventh or not: each label is the tonic triad of at most one key; zeros without labels."""
+    shares = np.zeros(24)
+    for label in labels:
+        root, quality, _ = parse_label(label)
+        triad = _TRIAD_OF.get(quality)
+        if triad:
+            shares[pitch_class(root) + (12 if triad == "min" else 0)] += 1
+    return shares / len(labels) if labels else shares
+
+
+def _phrase_start_shares(chords: list[dict], starts_sec: list[float]) -> np.ndarray:
+    """``tonic_at_starts`` for the 24 keys; starts without a chord (or on "N") do not count."""
+    labels = [next((c["label"] for c in chords if c["start_sec"] <= t + 0.05 < c["end_sec"]), "N") for t in starts_sec]
+    return _tonic_shares([lab for lab in labels if lab != "N"])
+
+
 def _phrase_end_shares(chords: list[dict], starts_sec: list[float]) -> np.ndarray:
-    """``tonic_at_ends`` for the 24 keys (majors then minors by tonic); zeros without played chords."""
+    """``tonic_at_ends`` for the 24 keys; zeros without played chords."""
     played = [c for c in chords if c["label"] != "N"]
     if not played:
         return np.zeros(24)
     ends = [next(c["label"] for c in reversed(played) if c["start_sec"] < t - 0.05)
             for t in starts_sec if t - 0.05 > played[0]["start_sec"]]
-    ends.append(played[-1]["label"])
-    return np.array([sum(is_tonic_triad(e, k % 12, ("major", "minor")[k // 12]) for e in ends) / len(ends) for k in range(24)])
+    return _tonic_shares([*ends, played[-1]["label"]])
 
 
 def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float = 3.0) -> bool:
@@ -309,8 +324,7 @@ def key_scores(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list
     if correlation is None:
         return None
     if chords and phrase_starts_sec and phrase_start_weight:
-        bonus = bonus + phrase_start_weight * np.array(
-            [tonic_at_starts(chords, phrase_starts_sec, k % 12, ("major", "minor")[k // 12]) for k in range(24)])
+        bonus = bonus + phrase_start_weight * _phrase_start_shares(chords, phrase_starts_sec)
     if chords and first_chord_weight:  # only between the leading key and its relative, which share every note
         lead = int(np.argmax(correlation + bonus))
         relative = 12 + (lead + 9) % 12 if lead < 12 else (lead - 12 + 3) % 12
