@@ -8,7 +8,7 @@ through fluidsynth, to MP3, and through all CPU stages. At the middle of each an
 - numeral: our chord named in our local key vs the analysis numeral (degree, case, applied target).
 Report only (issue 5 sets no target). Needs fluidsynth + FluidR3_GM.sf2.
 
-    .venv/bin/python benchmarks/theory_rntxt_audio.py [--limit 68]
+    .venv/bin/python benchmarks/theory_rntxt_audio.py [--limit 68] [--source bach] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -61,18 +61,25 @@ def ref_numeral(rn) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=68)
+    p.add_argument("--source", choices=("all", "bach", "monteverdi"), default="all",
+                   help="only these analyses (bach: the 18 chorales, ~14 audio minutes; monteverdi: ~209)")
+    p.add_argument("--dir", type=Path, help="render into (and reuse renders from) this folder instead of a temporary one")
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
-    folder = Path(tempfile.mkdtemp(prefix="mirray-rntxt-"))
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="mirray-rntxt-"))
+    folder.mkdir(parents=True, exist_ok=True)
     files = sorted(glob.glob(str(Path(music21.__file__).parent / "corpus" / "**" / "*.rntxt"), recursive=True))[: args.limit]
     stats = {src: {"chord": [], "key": [], "numeral": [], "pieces": 0, "minutes": 0.0} for src in ("bach", "monteverdi")}
     for path in map(Path, files):
+        if args.source != "all" and ("monteverdi" in str(path)) != (args.source == "monteverdi"):
+            continue
+        cached = folder / f"{path.stem}.mp3"
         score = score_for(path)
         if score is None:
             continue
-        try:
-            mp3 = render_chorale(score, folder / f"{path.stem}.mp3", 0, 19, QPM)  # every part on a church organ
+        try:  # every part on a church organ
+            mp3 = cached if cached.exists() else render_chorale(score, cached, 0, 19, QPM)
         except Exception as exc:  # fluidsynth failed: say so, go on
             mp3, exc_text = None, f" ({type(exc).__name__}: {exc})"
         else:

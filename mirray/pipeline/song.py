@@ -194,6 +194,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],
                                                    region_diatonic=mir_cfg["key_region_diatonic"],
+                                                   window_sec=mir_cfg["key_window_sec"], hop_sec=mir_cfg["key_window_sec"] / 4,
+                                                   min_segment_sec=mir_cfg["key_min_segment_sec"],
                                                    end_cadence_weight=mir_cfg["key_end_cadence_weight"],
                                                    home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
                                                    first_chord_weight=mir_cfg["key_first_chord_weight"],
