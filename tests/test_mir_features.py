@@ -136,6 +136,30 @@ def test_key_segments_follow_a_modulation():
     assert [s["key"] for s in steady["key_segments"]] == ["C major"]
 
 
+def test_key_window_sets_the_shortest_modulation():
+    """A chorale-length excursion (8 s in D major between C major phrases) is a key region only with a short window."""
+    from mirray.udfs.chords import chord_tones
+    from mirray.udfs.mir import key_segments, pitch_class
+
+    def phrase(a, labels):  # 2 s per chord from ``a``
+        return [{"start_sec": a + 2 * i, "end_sec": a + 2 * i + 2, "label": lab} for i, lab in enumerate(labels)]
+
+    home = ["C:maj", "F:maj", "G:maj", "C:maj"]
+    chords = phrase(0, home * 2) + phrase(16, ["D:maj", "A:maj", "B:min", "D:maj"]) + phrase(24, home * 2)
+    frame_times = np.arange(0.0, 40.0, 0.1)
+    chroma = np.full((12, len(frame_times)), 0.05)
+    for c in chords:
+        root, quality = c["label"].split(":")
+        sel = (frame_times >= c["start_sec"]) & (frame_times < c["end_sec"])
+        for pc in chord_tones(pitch_class(root), quality):
+            chroma[pc, sel] = 1.0
+    default = key_segments(chroma, frame_times, chords, 40.0)
+    assert [s["key"] for s in default] == ["C major"]  # 16 s windows: a passing tonicisation
+    short = key_segments(chroma, frame_times, chords, 40.0, window_sec=6.0, hop_sec=1.5, min_segment_sec=4.0)
+    assert [s["key"] for s in short] == ["C major", "D major", "C major"]
+    assert abs(short[1]["start_sec"] - 16.0) <= 3.0 and abs(short[1]["end_sec"] - 24.0) <= 3.0
+
+
 def test_key_regions_that_come_home_are_tonicisations():
     from mirray.udfs.mir import fold_key_regions
 

@@ -466,7 +466,10 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
-    ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). Each
+    ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). The 16 s
+    defaults suit songs; music that modulates phrase by phrase (Bach chorales: a new key every 6–10 s in the
+    RomanText analyses) reads its local key slightly better with 6 s windows and 4 s regions, at a large cost
+    on songs (BENCHMARKS.md, session 29). Each
     segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
     it and their ends, the segment's last chord among them; the last segment also with the final-cadence cue),
     so a song without modulations gets the global key, not a window's guess. Last, a segment
@@ -477,6 +480,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     """
     import librosa
 
+    if window_sec <= 0 or hop_sec <= 0:
+        raise ValueError(f"key segments need a positive window and hop, not {window_sec} s and {hop_sec} s (mir.key_window_sec)")
     if duration_sec <= window_sec or chroma.shape[1] < 2:
         return []
     starts = np.arange(0.0, max(duration_sec - window_sec, 0.0) + 1e-9, hop_sec)
