@@ -387,3 +387,26 @@ def test_a_broken_chords_seventh_is_read_over_two_beats():
         assert chords.add_sevenths(segs, chroma, times, beat_times_sec=beats, window_beats=window)[0]["label"] == "C:maj"
     with pytest.raises(ValueError, match="window_beats"):
         chords.add_sevenths(segs, chroma, times, beat_times_sec=beats, window_beats=0)
+
+
+def test_notes_keep_a_first_inversion_from_reading_as_the_minor_chord_on_its_bass():
+    """C/E with a loud bass (organ pedal): folded chroma sees E's harmonics (B, and D) and names E:min; the span's
+    notes (NNLS over note profiles) are E, C, G exactly, and matching on them names C:maj."""
+    from mirray.udfs.mir import chroma_from_cqt
+
+    dictionary = chords._note_dictionary(252, 36)
+    notes = np.zeros(dictionary.shape[1])
+    for midi, level in ((40, 3.0), (60, 1.0), (67, 1.0)):  # E2 three times as loud as C4 and G4
+        notes[midi - 24] = level
+    cqt = np.repeat((dictionary @ notes)[:, None], 40, axis=1)
+    chroma = chroma_from_cqt(cqt)
+    assert chroma[11, 0] > 0.3  # B, from E's third harmonic
+    found = chords.nnls_span_chroma(cqt, np.array([0, 40]))[:, 0]
+    np.testing.assert_allclose(found[[4, 0, 7]], [3.0, 1.0, 1.0], rtol=0.02)
+    assert found[[1, 2, 3, 5, 6, 8, 9, 10, 11]].max() < 0.02
+    times, beats = np.arange(40) * 0.1, np.arange(0, 40, 10)
+    folded = chords.estimate_chords(chroma, times, beats, 4.0, "majmin", compression=3)
+    assert [c["label"] for c in folded] == ["E:min"]
+    for weight in (0.5, 1.0):
+        matched = chords.estimate_chords(chroma, times, beats, 4.0, "majmin", compression=3, note_cqt=cqt, note_weight=weight)
+        assert [c["label"] for c in matched] == ["C:maj"]

@@ -183,7 +183,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                                        "window_beats": mir_cfg["chord_seventh_window_beats"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   seventh_sources=sources)
+                                                   seventh_sources=sources, note_cqt=chord_cqt if mir_cfg["chord_notes_weight"] else None,
+                                                   note_weight=mir_cfg["chord_notes_weight"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md; not on a chorale's half-beat chords,

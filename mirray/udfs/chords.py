@@ -38,6 +38,42 @@ def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6) -> 
     return labels, np.array(rows)
 
 
+def _note_dictionary(n_bins: int, bins_per_octave: int, harmonics: int = 8, decay: float = 0.8) -> np.ndarray:
+    """(n_bins, n_notes): each semitone's CQT profile, fundamental at bin 3k (a C1-based CQT tuned to the
+    recording) and ``harmonics`` partials at ``decay``**(h-1), split linearly between neighbouring bins."""
+    per_semitone = bins_per_octave // 12
+    n_notes = n_bins // per_semitone
+    d = np.zeros((n_bins, n_notes))
+    for k in range(n_notes):
+        for h in range(1, harmonics + 1):
+            pos = per_semitone * k + bins_per_octave * np.log2(h)
+            lo, frac = int(pos), pos - int(pos)
+            for b, w in ((lo, 1.0 - frac), (lo + 1, frac)):
+                if b < n_bins:
+                    d[b, k] += w * decay ** (h - 1)
+    return d / np.linalg.norm(d, axis=0)
+
+
+def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Chroma of each span's notes, shape (12, n_spans): the span's median CQT magnitude (C1-based,
+    ``mir.CQT_BINS_PER_OCTAVE``) explained as a non-negative sum of note profiles with their harmonics
+    (``_note_dictionary``), the note activations folded by pitch class. Unlike folded CQT bins, a bass note's
+    third harmonic counts as that note, not as the fifth above it: C/E keeps its C and gains no B (Mauch & Dixon's
+    NNLS chroma, Chordino, solved per span instead of per frame)."""
+    from scipy.optimize import nnls
+
+    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
+
+    d = _note_dictionary(cqt.shape[0], CQT_BINS_PER_OCTAVE)
+    out = np.zeros((12, len(bounds) - 1))
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        spectrum = np.median(cqt[:, a:b], axis=1) if b > a else np.zeros(cqt.shape[0])
+        if np.any(spectrum > 0):
+            notes = nnls(d, spectrum, maxiter=20 * d.shape[1])[0]
+            out[:, i] = np.bincount(np.arange(len(notes)) % 12, weights=notes, minlength=12)
+    return out
+
+
 def chord_tones(root_pc: int, quality: str) -> set[int]:
     """Pitch classes of a chord: ``root_pc`` (0 = C) plus its ``QUALITIES`` intervals."""
     return {(root_pc + iv) % 12 for iv in QUALITIES[quality]}
@@ -449,7 +485,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
                     downbeat_bass_weight: float = 0.0, reroot: bool = False,
-                    seventh_sources: dict[tuple[str, str], np.ndarray] | None = None) -> list[dict]:
+                    seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, note_cqt: np.ndarray | None = None,
+                    note_weight: float = 0.5) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -469,6 +506,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     With ``meter``, ``bass`` (``bass_chroma``, same frames) and ``downbeat_bass_weight`` > 0, every span of a bar adds
     that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``);
     with ``reroot`` too, a bar's triad over a bass a third below becomes that bass note's seventh chord (``reroot_over_bass``).
+    With ``note_cqt`` (the C1-based CQT the chroma folds), each span's similarity is ``note_weight`` × its notes'
+    (``nnls_span_chroma``, against plain-tone templates) plus the rest × its folded chroma's.
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     labels, templates = chord_templates("majmin")
@@ -484,6 +523,12 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         sync = np.log1p(compression * sync)
     unit = sync / np.maximum(np.linalg.norm(sync, axis=0), 1e-9)
     sim = templates @ unit  # (n_chords, n_spans)
+    if note_cqt is not None and note_weight:  # plain-tone templates: the notes carry no harmonics left to model
+        notes = nnls_span_chroma(note_cqt, bounds)
+        if compression > 0:
+            notes = np.log1p(compression * notes / np.maximum(notes.max(axis=0), 1e-12))
+        notes_sim = chord_templates("majmin", harmonic_decay=0.0)[1] @ (notes / np.maximum(np.linalg.norm(notes, axis=0), 1e-9))
+        sim = (1.0 - note_weight) * sim + note_weight * notes_sim
     sim[-1] = 0.0  # "N" only for silence: a chord-less span is likelier a melody note over a held chord
     sim += diatonic_bonus(labels, key, key_bonus)[:, None]
     times = np.append(frame_times_sec[np.minimum(bounds[:-1], len(frame_times_sec) - 1)], duration_sec)
