@@ -75,8 +75,8 @@ def main() -> None:
         if args.source != "all" and ("monteverdi" in str(path)) != (args.source == "monteverdi"):
             continue
         cached = folder / f"{path.stem}.mp3"
-        score = score_for(path)
-        if score is None:
+        score = None if cached.exists() else score_for(path)  # a render already there needs no score
+        if score is None and not cached.exists():
             continue
         try:  # every part on a church organ
             mp3 = cached if cached.exists() else render_chorale(score, cached, 0, 19, QPM)

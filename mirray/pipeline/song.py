@@ -183,7 +183,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                                        "window_beats": mir_cfg["chord_seventh_window_beats"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   seventh_sources=sources, note_cqt=chord_cqt if mir_cfg["chord_notes_weight"] else None,
+                                                   seventh_sources=sources, note_cqt=chord_cqt,
                                                    note_weight=mir_cfg["chord_notes_weight"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])

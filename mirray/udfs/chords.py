@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from mirray.udfs.mir import PITCH_CLASSES, parse_label, pitch_class
@@ -38,9 +40,11 @@ def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6) -> 
     return labels, np.array(rows)
 
 
+@functools.lru_cache(maxsize=4)
 def _note_dictionary(n_bins: int, bins_per_octave: int, harmonics: int = 8, decay: float = 0.8) -> np.ndarray:
-    """(n_bins, n_notes): each semitone's CQT profile, fundamental at bin 3k (a C1-based CQT tuned to the
-    recording) and ``harmonics`` partials at ``decay``**(h-1), split linearly between neighbouring bins."""
+    """(n_bins, n_notes), read-only and built once per shape: each semitone's CQT profile, fundamental at bin 3k (a
+    C1-based CQT tuned to the recording) and ``harmonics`` partials at ``decay``**(h-1), split linearly between
+    neighbouring bins."""
     per_semitone = bins_per_octave // 12
     n_notes = n_bins // per_semitone
     d = np.zeros((n_bins, n_notes))
@@ -51,11 +55,14 @@ def _note_dictionary(n_bins: int, bins_per_octave: int, harmonics: int = 8, deca
             for b, w in ((lo, 1.0 - frac), (lo + 1, frac)):
                 if b < n_bins:
                     d[b, k] += w * decay ** (h - 1)
-    return d / np.linalg.norm(d, axis=0)
+    d /= np.linalg.norm(d, axis=0)
+    d.flags.writeable = False
+    return d
 
 
 def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Chroma of each span's notes, shape (12, n_spans): the span's median CQT magnitude (C1-based,
+    """Chroma of each span's notes, shape (12, n_spans), spans between the strictly increasing frame ``bounds``: the
+    span's median CQT magnitude (C1-based,
     ``mir.CQT_BINS_PER_OCTAVE``) explained as a non-negative sum of note profiles with their harmonics
     (``_note_dictionary``), the note activations folded by pitch class. Unlike folded CQT bins, a bass note's
     third harmonic counts as that note, not as the fifth above it: C/E keeps its C and gains no B (Mauch & Dixon's
@@ -67,7 +74,7 @@ def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     d = _note_dictionary(cqt.shape[0], CQT_BINS_PER_OCTAVE)
     out = np.zeros((12, len(bounds) - 1))
     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-        spectrum = np.median(cqt[:, a:b], axis=1) if b > a else np.zeros(cqt.shape[0])
+        spectrum = np.median(cqt[:, a:b], axis=1)
         if np.any(spectrum > 0):
             notes = nnls(d, spectrum, maxiter=20 * d.shape[1])[0]
             out[:, i] = np.bincount(np.arange(len(notes)) % 12, weights=notes, minlength=12)
@@ -486,7 +493,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
                     downbeat_bass_weight: float = 0.0, reroot: bool = False,
                     seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, note_cqt: np.ndarray | None = None,
-                    note_weight: float = 0.5) -> list[dict]:
+                    note_weight: float = 0.25) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with

@@ -468,8 +468,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
     ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). The 16 s
     defaults suit songs; music that modulates phrase by phrase (Bach chorales: a new key every 6–10 s in the
-    RomanText analyses) reads its local key slightly better with 6 s windows and 4 s regions, at a large cost
-    on songs (BENCHMARKS.md, session 29). Each
+    RomanText analyses) scored 0.637 → 0.673 with 6 s windows and 4 s regions (within the spread of nearby
+    settings), and songs lost much more (BENCHMARKS.md, session 29). Each
     segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
     it and their ends, the segment's last chord among them; the last segment also with the final-cadence cue),
     so a song without modulations gets the global key, not a window's guess. Last, a segment
