@@ -189,6 +189,32 @@ def test_key_regions_that_come_home_are_tonicisations():
     assert fold_key_regions([dict(s) for s in opening], home + bridge_on_vi, 0.75, home_key="A minor") == [seg(0, 48, "A minor")]
 
 
+
+def test_key_segments_that_never_visit_the_home_key_take_it_where_it_explains_as_much():
+    from mirray.udfs.mir import fold_key_regions
+
+    def chords(a, labels):  # 4 s each from ``a``
+        return [{"start_sec": a + 4 * i, "end_sec": a + 4 * i + 4, "label": lab} for i, lab in enumerate(labels)]
+
+    # an A-major song with a borrowed ♭VII (G) read as D major, then as the relative F♯ minor: the same chords
+    # (I–♭VII–IV, vi–IV–I–V; D major explains 7 of 8 of the first, A major 6 of 8) are no modulation
+    song = chords(0, ["A:maj", "G:maj", "D:maj", "A:maj", "A:maj", "G:maj", "D:maj", "E:maj"])
+    song += chords(32, ["F#:min", "D:maj", "A:maj", "E:maj"] * 2)
+    segs = [{"start_sec": 0, "end_sec": 32, "key": "D major"}, {"start_sec": 32, "end_sec": 64, "key": "F# minor"}]
+    assert fold_key_regions([dict(s) for s in segs], song, 0.75, home_key="A major") == segs  # no gain test: left alone
+    assert fold_key_regions([dict(s) for s in segs], song, 0.75, home_key="A major", min_gain=0.1) == [
+        {"start_sec": 0, "end_sec": 64, "key": "A major"}]
+    # where the home key has a segment of its own, a neighbour's lean (a modulation to a close key in music
+    # that modulates) is left to the chroma that chose it
+    # (D, A, C, B♭: half diatonic to D major and to A major alike, too little for the edge test)
+    visited = [{"start_sec": 0, "end_sec": 32, "key": "A major"}, {"start_sec": 32, "end_sec": 64, "key": "D major"}]
+    wandering = song[:8] + chords(32, ["D:maj", "A:maj", "C:maj", "Bb:maj"] * 2)
+    assert fold_key_regions([dict(s) for s in visited], wandering, 0.75, home_key="A major", min_gain=0.1) == visited
+    # a song a step up from its home key all along (B major: of its chords only E is diatonic to A) stays B major
+    up = chords(0, ["B:maj", "F#:maj", "G#:min", "E:maj"] * 4)
+    moved = [{"start_sec": 0, "end_sec": 64, "key": "B major"}]
+    assert fold_key_regions([dict(s) for s in moved], up, 0.75, home_key="A major", min_gain=0.1) == moved
+
 def test_chords_from_bass_and_other_stems():
     from mirray.corpus.synth import render_stems
 
