@@ -407,6 +407,9 @@ def test_notes_keep_a_first_inversion_from_reading_as_the_minor_chord_on_its_bas
     times, beats = np.arange(40) * 0.1, np.arange(0, 40, 10)
     folded = chords.estimate_chords(chroma, times, beats, 4.0, "majmin", compression=3)
     assert [c["label"] for c in folded] == ["E:min"]
+    span_notes = chords.nnls_span_chroma(cqt, chords.span_bounds(beats, 40))
     for weight in (0.5, 1.0):
-        matched = chords.estimate_chords(chroma, times, beats, 4.0, "majmin", compression=3, note_cqt=cqt, note_weight=weight)
+        matched = chords.estimate_chords(chroma, times, beats, 4.0, "majmin", compression=3, span_notes=span_notes, note_weight=weight)
         assert [c["label"] for c in matched] == ["C:maj"]
+    with pytest.raises(ValueError, match="span_notes"):  # notes of other spans than these beats'
+        chords.estimate_chords(chroma, times, beats[:2], 4.0, "majmin", span_notes=span_notes)

@@ -159,11 +159,12 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
                                                 mir_cfg["phrase_bars"])
-            def song_key(chord_list: list[dict]) -> dict:  # the final cadence always from the first pass: see the README
+            def song_key(chord_list: list[dict], note_chroma: np.ndarray | None = None) -> dict:  # the final cadence always from the first pass: see the README
                 return mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], chord_list, mir_cfg["key_chord_weight"],
                                            starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"],
                                            mir_cfg["key_first_chord_weight"], cadence_chords=first,
-                                           phrase_end_weight=mir_cfg["key_phrase_end_weight"])
+                                           phrase_end_weight=mir_cfg["key_phrase_end_weight"], note_chroma=note_chroma,
+                                           note_weight=mir_cfg["key_notes_weight"])
 
             row.update(song_key(first))
             bar_prior = {"beat_times_sec": row["beat_times_sec"], "downbeat_times_sec": row["downbeat_times_sec"],
@@ -175,6 +176,10 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             chord_frames = chords.decoding_frames(beat_frames, fast)
             # the downbeat's bass speaks for the bar where chords last about a bar; in a chorale each beat's bass is its own chord's
             bar_bass = 0.0 if fast else mir_cfg["chord_downbeat_bass"]
+            # the notes sounding in each span (NNLS): a quarter of each chord match, and the final key's profile
+            bounds = chords.span_bounds(chord_frames, chord_chroma.shape[1])
+            span_notes = (chords.nnls_span_chroma(chord_cqt, bounds)
+                          if mir_cfg["chord_notes_weight"] or mir_cfg["key_notes_weight"] else None)
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
@@ -183,14 +188,14 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                                        "window_beats": mir_cfg["chord_seventh_window_beats"]},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   seventh_sources=sources, note_cqt=chord_cqt,
+                                                   seventh_sources=sources, span_notes=span_notes,
                                                    note_weight=mir_cfg["chord_notes_weight"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
             # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md; not on a chorale's half-beat chords,
             # whose passing chords read worse than the first pass's
             if mir_cfg["key_from_final_chords"] and not fast:
-                row.update(song_key(row["chords"]))
+                row.update(song_key(row["chords"], None if span_notes is None else chords.song_note_chroma(span_notes, bounds)))
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],

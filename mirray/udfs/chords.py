@@ -81,6 +81,19 @@ def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return out
 
 
+
+def span_bounds(beat_frames: np.ndarray, n_frames: int) -> np.ndarray:
+    """The frame bounds of ``estimate_chords``'s spans: before the first beat, beat to beat, after the last."""
+    return np.unique(np.clip(np.concatenate([[0], np.asarray(beat_frames, dtype=int), [n_frames]]), 0, n_frames))
+
+
+def song_note_chroma(span_notes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """One 12-bin chroma of the notes sounding through a song: each span's ``nnls_span_chroma`` over its loudest
+    pitch class (every beat counts alike, loud or soft), weighted by its length in frames."""
+    peak = span_notes.max(axis=0)
+    sounding = peak > 0
+    return (span_notes[:, sounding] / peak[sounding]) @ np.diff(bounds)[sounding].astype(np.float64)
+
 def chord_tones(root_pc: int, quality: str) -> set[int]:
     """Pitch classes of a chord: ``root_pc`` (0 = C) plus its ``QUALITIES`` intervals."""
     return {(root_pc + iv) % 12 for iv in QUALITIES[quality]}
@@ -492,7 +505,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
                     downbeat_bass_weight: float = 0.0, reroot: bool = False,
-                    seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, note_cqt: np.ndarray | None = None,
+                    seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, span_notes: np.ndarray | None = None,
                     note_weight: float = 0.25) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
@@ -513,15 +526,18 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     With ``meter``, ``bass`` (``bass_chroma``, same frames) and ``downbeat_bass_weight`` > 0, every span of a bar adds
     that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``);
     with ``reroot`` too, a bar's triad over a bass a third below becomes that bass note's seventh chord (``reroot_over_bass``).
-    With ``note_cqt`` (the C1-based CQT the chroma folds), each span's similarity is ``note_weight`` × its notes'
-    (``nnls_span_chroma``, against plain-tone templates) plus the rest × its folded chroma's.
+    With ``span_notes`` (12, n_spans), the notes of each span between ``span_bounds(beat_frames, n_frames)``
+    (``nnls_span_chroma`` of the C1-based CQT the chroma folds), each span's similarity is ``note_weight`` × its
+    notes' (against plain-tone templates) plus the rest × its folded chroma's.
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
     labels, templates = chord_templates("majmin")
     n_frames = chroma.shape[1]
-    bounds = np.unique(np.clip(np.concatenate([[0], np.asarray(beat_frames, dtype=int), [n_frames]]), 0, n_frames))
+    bounds = span_bounds(beat_frames, n_frames)
     if len(bounds) < 2:
         return []
+    if span_notes is not None and span_notes.shape != (12, len(bounds) - 1):
+        raise ValueError(f"span_notes must be (12, {len(bounds) - 1}) for these beats, not {span_notes.shape}")
     # median chroma of each span: before the first beat, beat to beat, after the last
     sync = np.stack([np.median(chroma[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:])], axis=1)
     energy = np.array([chroma[:, a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])])
@@ -530,8 +546,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         sync = np.log1p(compression * sync)
     unit = sync / np.maximum(np.linalg.norm(sync, axis=0), 1e-9)
     sim = templates @ unit  # (n_chords, n_spans)
-    if note_cqt is not None and note_weight:  # plain-tone templates: the notes carry no harmonics left to model
-        notes = nnls_span_chroma(note_cqt, bounds)
+    if span_notes is not None and note_weight:  # plain-tone templates: the notes carry no harmonics left to model
+        notes = span_notes
         if compression > 0:
             notes = np.log1p(compression * notes / np.maximum(notes.max(axis=0), 1e-12))
         notes_sim = chord_templates("majmin", harmonic_decay=0.0)[1] @ (notes / np.maximum(np.linalg.norm(notes, axis=0), 1e-9))

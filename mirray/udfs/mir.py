@@ -273,7 +273,7 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
                     chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None,
                     phrase_start_weight: float = 0.1, end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0,
                     confidence_sharpness: float = 15.0, cadence_chords: list[dict] | None = None,
-                    phrase_end_weight: float = 0.0) -> dict:
+                    phrase_end_weight: float = 0.0, note_chroma: np.ndarray | None = None, note_weight: float = 0.0) -> dict:
     """Best of 24 keys by Pearson correlation of a 12-bin chroma vector (C first) with rotated key profiles.
 
     ``key_confidence`` is the probability of the named key among the 24: a softmax of the key scores with
@@ -298,9 +298,13 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
     the median chord, measured on first-pass chords). With ``phrase_end_weight``, a key gains that much × the
     share of phrase ends on its tonic triad (``tonic_at_ends``): an i–iv7–VII7–IIImaj7 verse opens on i and
     closes on the relative major's I, a VI–III–VII–i chorus the other way round; both ends count.
+    With ``note_chroma`` (``chords.song_note_chroma``: the notes the chord stage's NNLS solve found), the profile
+    correlation is (1 − ``note_weight``) × the folded chroma's + ``note_weight`` × the notes': folded CQT bins
+    count every partial of every note as a pitch class of its own (a square-wave lead's 7th partial of B♭ is an A♭,
+    its 3rd an F), which pulls a B♭-major song's profile towards G minor; the notes do not.
     """
     total = key_scores(chroma_mean, profile, chords, chord_weight, phrase_starts_sec, phrase_start_weight,
-                       end_cadence_weight, first_chord_weight, cadence_chords, phrase_end_weight)
+                       end_cadence_weight, first_chord_weight, cadence_chords, phrase_end_weight, note_chroma, note_weight)
     if total is None:
         return {"key": None, "key_tonic": None, "key_mode": None, "key_confidence": None}
     best = int(np.argmax(total))
@@ -317,12 +321,17 @@ def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords:
 def key_scores(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
                chord_weight: float = 0.5, phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
                end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0,
-               cadence_chords: list[dict] | None = None, phrase_end_weight: float = 0.0) -> np.ndarray | None:
+               cadence_chords: list[dict] | None = None, phrase_end_weight: float = 0.0,
+               note_chroma: np.ndarray | None = None, note_weight: float = 0.0) -> np.ndarray | None:
     """The 24 keys' scores (C major … B major, C minor … B minor) that ``key_from_chroma`` picks from; None
     for a chroma without variation (silence)."""
     correlation, bonus = _key_scores(np.asarray(chroma_mean, dtype=np.float64), profile, chords, chord_weight)
     if correlation is None:
         return None
+    if note_chroma is not None and note_weight:
+        notes_correlation, _ = _key_scores(np.asarray(note_chroma, dtype=np.float64), profile, None, 0.0)
+        if notes_correlation is not None:  # None: no notes found (silence)
+            correlation = (1.0 - note_weight) * correlation + note_weight * notes_correlation
     if chords and phrase_starts_sec and phrase_start_weight:
         bonus = bonus + phrase_start_weight * _phrase_start_shares(chords, phrase_starts_sec)
     if chords and first_chord_weight:  # only between the leading key and its relative, which share every note
