@@ -159,7 +159,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
                                                 mir_cfg["phrase_bars"])
-            def song_key(chord_list: list[dict], note_chroma: np.ndarray | None = None) -> dict:  # the final cadence always from the first pass: see the README
+            # the final cadence always from the first pass (see the README); the notes (NNLS) only once the chord stage has them
+            def song_key(chord_list: list[dict], note_chroma: np.ndarray | None = None) -> dict:
                 return mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], chord_list, mir_cfg["key_chord_weight"],
                                            starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"],
                                            mir_cfg["key_first_chord_weight"], cadence_chords=first,

@@ -81,7 +81,6 @@ def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return out
 
 
-
 def span_bounds(beat_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """The frame bounds of ``estimate_chords``'s spans: before the first beat, beat to beat, after the last."""
     return np.unique(np.clip(np.concatenate([[0], np.asarray(beat_frames, dtype=int), [n_frames]]), 0, n_frames))
@@ -93,6 +92,7 @@ def song_note_chroma(span_notes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     peak = span_notes.max(axis=0)
     sounding = peak > 0
     return (span_notes[:, sounding] / peak[sounding]) @ np.diff(bounds)[sounding].astype(np.float64)
+
 
 def chord_tones(root_pc: int, quality: str) -> set[int]:
     """Pitch classes of a chord: ``root_pc`` (0 = C) plus its ``QUALITIES`` intervals."""
