@@ -476,9 +476,10 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
     ``min_segment_sec`` are merged into a neighbour (a passing tonicisation is not a modulation). The 16 s
-    defaults suit songs; music that modulates phrase by phrase (Bach chorales: a new key every 6–10 s in the
-    RomanText analyses) scored 0.637 → 0.673 with 6 s windows and 4 s regions (within the spread of nearby
-    settings), and songs lost much more (BENCHMARKS.md, session 29). Each
+    defaults suit songs (6 s windows cost the GM dev set's key over time 0.938 → 0.804); music that modulates
+    phrase by phrase (Bach chorales: a new key every 6–10 s in the RomanText analyses) reads better with 6 s
+    windows and 4 s regions (local key 0.637 → 0.669, numerals 0.535 → 0.605), which the pipeline uses where it
+    decodes chords chorale-style (``mir.key_window_sec_fast``; BENCHMARKS.md, sessions 29–30). Each
     segment is then named by ``key_from_chroma`` over its whole span (with the section starts inside
     it and their ends, the segment's last chord among them; the last segment also with the final-cadence cue),
     so a song without modulations gets the global key, not a window's guess. Last, a segment
