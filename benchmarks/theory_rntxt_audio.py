@@ -74,12 +74,13 @@ def main() -> None:
     for path in map(Path, files):
         if args.source != "all" and ("monteverdi" in str(path)) != (args.source == "monteverdi"):
             continue
-        cached = folder / f"{path.stem}.mp3"
-        score = None if cached.exists() else score_for(path)  # a render already there needs no score
-        if score is None and not cached.exists():
-            continue
+        target, score = folder / f"{path.stem}.mp3", None
+        if not target.exists():  # a render already there needs no score
+            score = score_for(path)
+            if score is None:
+                continue
         try:  # every part on a church organ
-            mp3 = cached if cached.exists() else render_chorale(score, cached, 0, 19, QPM)
+            mp3 = target if score is None else render_chorale(score, target, 0, 19, QPM)
         except Exception as exc:  # fluidsynth failed: say so, go on
             mp3, exc_text = None, f" ({type(exc).__name__}: {exc})"
         else:

@@ -198,13 +198,14 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             if mir_cfg["key_from_final_chords"] and not fast:
                 row.update(song_key(row["chords"], None if span_notes is None else chords.song_note_chroma(span_notes, bounds)))
             # chorale-like harmony (a chord a beat or faster) modulates phrase by phrase: shorter key windows there
-            key_window_sec = mir_cfg["key_window_sec_fast" if fast else "key_window_sec"]
+            window = "_fast" if fast else ""
+            key_window_sec, key_min_segment_sec = mir_cfg[f"key_window_sec{window}"], mir_cfg[f"key_min_segment_sec{window}"]
             row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
                                                    mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
                                                    phrase_start_weight=mir_cfg["key_phrase_start_weight"],
                                                    region_diatonic=mir_cfg["key_region_diatonic"],
                                                    window_sec=key_window_sec, hop_sec=key_window_sec / 4,
-                                                   min_segment_sec=mir_cfg["key_min_segment_sec_fast" if fast else "key_min_segment_sec"],
+                                                   min_segment_sec=key_min_segment_sec,
                                                    end_cadence_weight=mir_cfg["key_end_cadence_weight"],
                                                    home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
                                                    first_chord_weight=mir_cfg["key_first_chord_weight"],

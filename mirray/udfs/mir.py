@@ -493,7 +493,7 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     import librosa
 
     if window_sec <= 0 or hop_sec <= 0:
-        raise ValueError(f"key segments need a positive window and hop, not {window_sec} s and {hop_sec} s (mir.key_window_sec)")
+        raise ValueError(f"key segments need a positive window and hop, not {window_sec} s and {hop_sec} s (mir.key_window_sec, or key_window_sec_fast for chorale-style chords)")
     if duration_sec <= window_sec or chroma.shape[1] < 2:
         return []
     starts = np.arange(0.0, max(duration_sec - window_sec, 0.0) + 1e-9, hop_sec)
