@@ -104,6 +104,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=2026, help="2026 is the benchmark set, another seed a held-out set of new songs")
     p.add_argument("--confusions", type=int, default=0, metavar="N", help="list the N largest figure and triad misses (true -> estimated)")
     p.add_argument("--cache", type=Path, metavar="DIR", help="reuse (or keep) the rendered songs here, as mir_eval_bench.py does")
+    p.add_argument("--soundfont", metavar="SF2", help="play every song with this soundfont, as mir_eval_bench.py --soundfont does")
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
@@ -125,7 +126,8 @@ def main() -> None:
         tol = 60.0 / truth["tempo_bpm"]
         for k in counts:
             counts[k] += match(ref, harmonic["cadences"], tol, k)
-    print(f"\nTheory from audio on {args.songs} GM songs, seed {args.seed} (mirray.corpus.gm_songs, MP3, all CPU stages)")
+    played = f", played by {Path(args.soundfont).name}" if args.soundfont else ""
+    print(f"\nTheory from audio on {args.songs} GM songs, seed {args.seed}{played} (mirray.corpus.gm_songs, MP3, all CPU stages)")
     print("| measure | value |\n|---|---:|")
     print(f"| roman numeral, exact figure (share of time) | {np.mean(exact):.3f} |")
     print(f"| roman numeral, triad level (share of time) | {np.mean(triad):.3f} |")
