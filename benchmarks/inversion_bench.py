@@ -3,12 +3,13 @@
 Scores with mir_eval (majmin, majmin_inv) and, per 0.1 s of chord time: how often an inverted chord gets
 its bass named right, and how often a root-position chord is called inverted.
 
-    .venv/bin/python benchmarks/inversion_bench.py [--songs 12]
+    .venv/bin/python benchmarks/inversion_bench.py [--songs 12] [--dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,18 @@ def specs(n: int, seed: int = 6) -> list[SongSpec]:
                      progressions=PROGRESSIONS[i % len(PROGRESSIONS)]) for i in range(n)]
 
 
+def _rendered(spec: SongSpec, path: Path) -> tuple[dict, Path]:
+    """(truth, path): the song rendered to ``path``, or its earlier render there (truth kept beside it)."""
+    kept = path.with_suffix(".truth.pkl")
+    if path.exists() and kept.exists():
+        saved = pickle.loads(kept.read_bytes())
+        if saved["spec"] == spec:
+            return saved["truth"], path
+    truth, path, _ = gm_mp3(spec, path)
+    kept.write_bytes(pickle.dumps({"spec": spec, "truth": truth}))
+    return truth, path
+
+
 def _at(segments: list, t: float) -> str | None:
     return next((lab for a, b, lab in segments if a <= t < b), None)
 
@@ -41,14 +54,16 @@ def _at(segments: list, t: float) -> str | None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=12)
+    p.add_argument("--dir", type=Path, help="render into (and reuse renders from) this folder: an A/B then scores the same audio")
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
-    folder = Path(tempfile.mkdtemp(prefix="mirray-inv-"))
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="mirray-inv-"))
+    folder.mkdir(parents=True, exist_ok=True)
     majmin, majmin_inv = [], []
     inverted_hits = inverted_total = false_inv = root_total = 0
     for i, spec in enumerate(specs(args.songs)):
-        truth, path, _ = gm_mp3(spec, folder / f"inv_{i:02d}.mp3")
+        truth, path = _rendered(spec, folder / f"inv_{i:02d}.mp3")
         row, _ = mirray_run(path, cfg)
         ref = [(a, b, lab) for a, b, lab in truth["chords"]]
         est = [(c["start_sec"], c["end_sec"], c["label"]) for c in row["chords"]]

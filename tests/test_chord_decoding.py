@@ -413,3 +413,41 @@ def test_notes_keep_a_first_inversion_from_reading_as_the_minor_chord_on_its_bas
         assert [c["label"] for c in matched] == ["C:maj"]
     with pytest.raises(ValueError, match="span_notes"):  # notes of other spans than these beats'
         chords.estimate_chords(chroma, times, beats[:2], 4.0, "majmin", span_notes=span_notes)
+
+
+def test_a_root_whose_harmonics_outweigh_it_in_the_bass_chroma_is_no_inversion():
+    """C2 with a weak fundamental: its 3rd partial (G3) is the loudest bass pitch class, so the bass chroma test alone
+    names C/5; the notes solve finds C lowest and keeps C major. A real C/E (E2 under the chord) keeps its bass, and
+    low kick-drum rumble (C1–D1, weaker) does not veto it."""
+    dictionary = chords._note_dictionary(252, 36)
+    times, beats = np.arange(40) * 0.1, [0.0, 1.0, 2.0, 3.0]
+
+    def cqt_of(spectrum: np.ndarray) -> np.ndarray:
+        return np.repeat(spectrum[:, None], 40, axis=1)
+
+    def bass_on(pc: int) -> np.ndarray:
+        b = np.full((12, 40), 0.1)
+        b[pc] = 5.0
+        return b
+
+    def label(bass_pc: int, cqt: np.ndarray | None) -> str:
+        seg = [{"start_sec": 0.0, "end_sec": 4.0, "label": "C:maj"}]
+        return chords.add_inversions(seg, bass_on(bass_pc), times, beats, cqt=cqt)[0]["label"]
+
+    chord = np.zeros(dictionary.shape[1])
+    chord[[60 - 24, 64 - 24, 67 - 24]] = 1.0  # C4 E4 G4
+    weak_root = dictionary @ chord
+    c2 = np.zeros(252)
+    for h, level in ((1, 0.2), (2, 0.6), (3, 1.5), (4, 0.5)):  # C2's partials, the 3rd (G3) loudest
+        c2[int(round(36 * np.log2(h))) + 36] += level
+    weak_root = weak_root + c2
+    assert label(7, None) == "C:maj/5"  # the folded bass says G
+    assert chords.lowest_note_pc(cqt_of(weak_root), 0, 40) == 0
+    assert label(7, cqt_of(weak_root)) == "C:maj"
+    e2 = np.zeros(dictionary.shape[1])
+    e2[40 - 24] = 2.0
+    kick = np.zeros(252)
+    kick[:9] = 0.3  # C1–D1 rumble
+    inverted = dictionary @ (chord + e2) + kick
+    assert chords.lowest_note_pc(cqt_of(inverted), 0, 40) == 4
+    assert label(4, cqt_of(inverted)) == "C:maj/3"

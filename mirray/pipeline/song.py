@@ -192,7 +192,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    seventh_sources=sources, span_notes=span_notes,
                                                    note_weight=mir_cfg["chord_notes_weight"])
             if mir_cfg["chord_inversions"]:
-                chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"])
+                chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"],
+                                      cqt=chord_cqt if mir_cfg["chord_inversion_lowest_note"] else None)
             # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md; not on a chorale's half-beat chords,
             # whose passing chords read worse than the first pass's
             if mir_cfg["key_from_final_chords"] and not fast:

@@ -81,6 +81,25 @@ def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return out
 
 
+def lowest_note_pc(cqt: np.ndarray, first_frame: int, end_frame: int, bass_notes: int = 36, min_share: float = 0.6) -> int | None:
+    """Pitch class of the lowest note sounding over frames [``first_frame``, ``end_frame``) of a C1-based CQT: the
+    frames' median explained as notes with their harmonics (``nnls_span_chroma``'s solve, unfolded), then the lowest
+    of the ``bass_notes`` lowest semitones (C1–B3) that reaches ``min_share`` of the loudest of them. A bass note's
+    third harmonic is part of that note here, not a fifth above it. None when nothing sounds there."""
+    from scipy.optimize import nnls
+
+    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
+
+    spectrum = np.median(cqt[:, first_frame:end_frame], axis=1) if end_frame > first_frame else np.zeros(cqt.shape[0])
+    if not np.any(spectrum > 0):
+        return None
+    d = _note_dictionary(cqt.shape[0], CQT_BINS_PER_OCTAVE)
+    low = nnls(d, spectrum, maxiter=20 * d.shape[1])[0][:bass_notes]
+    if not np.any(low > 0):
+        return None
+    return int(np.argmax(low >= min_share * low.max())) % 12
+
+
 def span_bounds(beat_frames: np.ndarray, n_frames: int) -> np.ndarray:
     """The frame bounds of ``estimate_chords``'s spans: before the first beat, beat to beat, after the last."""
     return np.unique(np.clip(np.concatenate([[0], np.asarray(beat_frames, dtype=int), [n_frames]]), 0, n_frames))
@@ -230,11 +249,16 @@ def bass_chroma(cqt: np.ndarray) -> np.ndarray:
     return _register_chroma(cqt, "C1", 2, None)
 
 
-def _first_beat_bass(seg: dict, bass: np.ndarray, frame_times_sec: np.ndarray, beats: np.ndarray) -> np.ndarray | None:
-    """Median bass chroma over the chord's first beat (None when no frame falls there)."""
+def _first_beat_frames(seg: dict, frame_times_sec: np.ndarray, beats: np.ndarray) -> np.ndarray:
+    """Mask of the frames in the chord's first beat (all False when none falls there)."""
     later = beats[beats > seg["start_sec"] + 0.05]
     end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
-    frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < end)
+    return (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < end)
+
+
+def _first_beat_bass(seg: dict, bass: np.ndarray, frame_times_sec: np.ndarray, beats: np.ndarray) -> np.ndarray | None:
+    """Median bass chroma over the chord's first beat (None when no frame falls there)."""
+    frames = _first_beat_frames(seg, frame_times_sec, beats)
     return np.median(bass[:, frames], axis=1) if frames.any() else None
 
 
@@ -251,7 +275,7 @@ def _usual_bass(bass: np.ndarray) -> float:
 
 
 def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
-                   min_ratio: float = 1.5, min_peak: float = 3.0, min_level: float = 0.2) -> list[dict]:
+                   min_ratio: float = 1.5, min_peak: float = 3.0, min_level: float = 0.2, cqt: np.ndarray | None = None) -> list[dict]:
     """Name the bass ("C:maj/3") where a chord tone other than the root is clearly the lowest note.
 
     Read on the chord's first beat only: a bass that walks to the fifth later in the bar is not an
@@ -259,6 +283,9 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
     stand ``min_ratio`` × above the root. A maj7 whose strongest bass pitch class is its third becomes the
     plain triad (even when the bass is too weak to name): the bass note's 3rd partial sounds the maj7, an
     octave and a fifth up, in the treble register the sevenths are read from.
+    With ``cqt`` (C1-based, on ``frame_times_sec``), the inversion must also be the lowest note the notes solve finds on
+    that beat (``lowest_note_pc``): a root-position bass whose fundamental is weak leaves its third harmonic (the fifth,
+    an octave and a fifth up) and fifth harmonic (the third) strongest in the folded bass chroma.
     """
     beats = np.asarray(beat_times_sec, dtype=np.float64)
     usual = _usual_bass(bass)
@@ -266,9 +293,10 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
         if seg["label"] == "N":
             continue
         root_name, quality, _ = parse_label(seg["label"])
-        v = _first_beat_bass(seg, bass, frame_times_sec, beats)
-        if v is None:
+        frames = _first_beat_frames(seg, frame_times_sec, beats)
+        if not frames.any():
             continue
+        v = np.median(bass[:, frames], axis=1)
         low = int(np.argmax(v))
         root = pitch_class(root_name)
         interval = (low - root) % 12
@@ -277,6 +305,10 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
             seg["label"] = f"{root_name}:maj"
         if (interval in BASS_DEGREES and interval in QUALITIES[quality] and _is_note(v, usual, min_peak, min_level)
                 and v[low] >= min_ratio * v[root]):
+            if cqt is not None:
+                where = np.flatnonzero(frames)
+                if lowest_note_pc(cqt, int(where[0]), int(where[-1]) + 1) != low:
+                    continue
             seg["label"] = f"{root_name}:{quality}/{BASS_DEGREES[interval]}"
     return segments
 
