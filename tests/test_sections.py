@@ -211,3 +211,21 @@ def test_a_crash_puts_a_boundary_on_its_bar_where_the_harmony_changes_a_bar_late
     # no weight, or accents that do not match the downbeats: the harmony decides as before
     assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0, accents=accents) == [26.0]
     assert sections.refine_boundaries([24.0], beats, downbeats, features, 4, phrase_bars=0, accents=accents[:-1], accent_weight=4.0) == [26.0]
+
+
+def test_a_section_left_shorter_than_the_minimum_joins_the_neighbour_with_its_label():
+    """Boundary refinement can leave two boundaries a bar apart (verse 8–22, verse 22–24, chorus 24–40 at 2 s a bar):
+    the one-bar verse joins the verse before it and the chorus keeps its start. A short section whose neighbours are
+    other parts stays, and so do a short first or last section (a two-bar intro)."""
+    from mirray.udfs.sections import merge_short_sections
+
+    def sec(a, b, label):
+        return {"start_sec": a, "end_sec": b, "label": label}
+
+    song = [sec(0, 4, "intro"), sec(4, 22, "verse"), sec(22, 24, "verse"), sec(24, 40, "chorus"), sec(40, 42, "chorus"), sec(42, 58, "bridge")]
+    merged = merge_short_sections(song, 3.5 * 2.0)
+    assert [(s["start_sec"], s["end_sec"], s["label"]) for s in merged] == [
+        (0, 4, "intro"), (4, 24, "verse"), (24, 42, "chorus"), (42, 58, "bridge")]
+    assert song[1]["end_sec"] == 22  # the input is not changed
+    lone = [sec(0, 16, "verse"), sec(16, 18, "bridge"), sec(18, 34, "chorus"), sec(34, 36, "outro")]
+    assert merge_short_sections(lone, 7.0) == lone

@@ -154,7 +154,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
                                         vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
                                         mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
-                                        _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"])
+                                        _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"],
+                                        mir_cfg["section_min_bars"], mir_cfg["section_merge_short"])
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -270,11 +271,13 @@ CYMBAL_BAND_HZ = 6000.0  # crash cymbals ring above this; kick, bass, voice and 
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
               refine_bars: int, phrase_bars: int, phrase_bonus: float, weighted_vote: bool = True,
-              crash_weight: float = 0.0) -> list[dict]:
+              crash_weight: float = 0.0, min_bars: int = 4, merge_short: bool = False) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT; its bands
     above 6 kHz give the crash cue); ``vocal_envelope``: see ``mir_stage``."""
     import librosa
 
+    if min_bars < 1:
+        raise ValueError(f"mir.section_min_bars must be at least 1, not {min_bars}")
     duration_sec = len(mono) / sr_hz
     if len(beat_frames) < 2:
         return [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
@@ -283,7 +286,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     rms = librosa.feature.rms(y=mono, hop_length=hop)
     per_beat = (row["beat_times_sec"], _per_beat(chroma, beat_frames), _per_beat(mfcc, beat_frames), _per_beat(rms, beat_frames)[0])
     downbeats = row.get("downbeat_times_sec") or []
-    found = sections.estimate_sections(*per_beat, downbeats, duration_sec, row.get("beats_per_bar"),
+    found = sections.estimate_sections(*per_beat, downbeats, duration_sec, row.get("beats_per_bar"), min_bars,
                                        beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),
                                        instrumental_ratio=instrumental_ratio)
     accents = None
@@ -291,8 +294,13 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
         cymbal_bands = librosa.mel_frequencies(n_mels=mel_db.shape[0] + 2, fmax=sr_hz / 2)[1:-1] >= CYMBAL_BAND_HZ
         accents = sections.downbeat_accents(librosa.db_to_power(mel_db[cymbal_bands]).sum(axis=0), sr_hz / hop, downbeats,
                                             row.get("beats_per_bar"))
-    return sections.refine_sections(found, per_beat[0], downbeats, *per_beat[1:], row.get("beats_per_bar"), refine_bars,
-                                    phrase_bars, phrase_bonus, weighted_vote, accents, crash_weight)
+    refined = sections.refine_sections(found, per_beat[0], downbeats, *per_beat[1:], row.get("beats_per_bar"), refine_bars,
+                                       phrase_bars, phrase_bonus, weighted_vote, accents, crash_weight)
+    if not merge_short:
+        return refined
+    # moved boundaries may end up closer than min_bars: half a bar's grace for tempo drift
+    bar_sec = (row.get("beats_per_bar") or 4) * float(np.median(np.diff(row["beat_times_sec"])))
+    return sections.merge_short_sections(refined, (min_bars - 0.5) * bar_sec)
 
 
 def _theory(row: dict, envelopes: tuple, beat_frames: np.ndarray, frame_rate_hz: float, theory_cfg: dict) -> dict:

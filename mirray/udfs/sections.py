@@ -310,6 +310,30 @@ def refine_sections(sections: list[dict], beat_times_sec: list[float], downbeat_
     return [dict(s, start_sec=float(a), end_sec=float(b)) for s, a, b in zip(sections, edges[:-1], edges[1:])]
 
 
+def merge_short_sections(sections: list[dict], min_sec: float) -> list[dict]:
+    """Sections between the first and the last shorter than ``min_sec`` joined to a neighbour with the same label.
+
+    ``estimate_sections`` keeps its boundaries ``min_bars`` apart, but ``refine_sections`` moves each up to two bars,
+    so two of them can end up a bar apart: a 1–2-bar "section" whose label repeats one of its neighbours' (verse 4–11,
+    verse 11–12, chorus 12–20: the boundary at 11 is the novelty peak's first guess, 12 the moved one's). Joining it to
+    that neighbour drops the extra boundary and keeps the other. Where neither neighbour shares its label, it stays."""
+    out = [dict(s) for s in sections]
+    i = 1
+    while i < len(out) - 1:
+        seg = out[i]
+        if seg["end_sec"] - seg["start_sec"] >= min_sec:
+            i += 1
+        elif out[i - 1]["label"] == seg["label"]:
+            out[i - 1]["end_sec"] = seg["end_sec"]
+            del out[i]
+        elif out[i + 1]["label"] == seg["label"]:
+            out[i + 1]["start_sec"] = seg["start_sec"]
+            del out[i]
+        else:
+            i += 1
+    return out
+
+
 def downbeat_accents(high_power: np.ndarray, frame_rate_hz: float, downbeat_times_sec: list[float],
                      beats_per_bar: int | None, floor: float = 0.5, full: float = 2.0) -> np.ndarray:
     """How much each downbeat's first beat stands out in the cymbal band (``high_power``: per-frame power above
