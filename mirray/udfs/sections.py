@@ -242,13 +242,14 @@ def refine_boundaries(boundaries_sec: list[float], beat_times_sec: np.ndarray, d
 def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat_timbre: np.ndarray, beat_rms: np.ndarray,
                       downbeat_times_sec: list[float], duration_sec: float, beats_per_bar: int | None = 4,
                       min_bars: int = 4, same_max: float = 0.3, structure_weight: float = 0.4,
-                      beat_vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4) -> list[dict]:
+                      beat_vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4, novelty_bars: int = 3) -> list[dict]:
     """[{"start_sec", "end_sec", "label"}] covering the song. Per-beat inputs are (dims, n_beats):
     chroma (12), timbre (e.g. MFCC without c0) and RMS (n_beats,); with ``beat_vocal_rms`` (the vocals
     stem's RMS per beat) sections without singing are "instrumental" (``mark_instrumental``).
 
-    Boundaries: peaks of local-contrast novelty plus ``structure_weight`` × repetition-structure
-    novelty, at least ``min_bars`` bars apart, snapped to the nearest downbeat (``refine_sections`` then
+    Boundaries: peaks of local-contrast novelty (a checkerboard kernel ``novelty_bars`` bars either side: wide
+    enough to contrast one chord loop with the next, where a 2-bar kernel sees every bar's chord change) plus
+    ``structure_weight`` × repetition-structure novelty, at least ``min_bars`` bars apart, snapped to the nearest downbeat (``refine_sections`` then
     puts them on the right bar).
     """
     beats = np.asarray(beat_times_sec, dtype=float)
@@ -258,7 +259,7 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
         return [{"start_sec": 0.0, "end_sec": float(duration_sec), "label": "verse"}]
     rms = np.asarray(beat_rms, dtype=float)
     feats = _smooth(_beat_features(beat_chroma, beat_timbre, rms), bpb)  # bar-level texture, not beat-to-beat detail
-    foote, structure = novelty(feats, half_width=2 * bpb), structure_novelty(feats, bpb)
+    foote, structure = novelty(feats, half_width=novelty_bars * bpb), structure_novelty(feats, bpb)
     nov = foote / max(foote.max(), 1e-9) + structure_weight * structure / max(structure.max(), 1e-9)
     min_gap = min_bars * bpb
     # gaps in seconds, not beats: the tracker may find few beats where drums are absent (intros)
