@@ -229,3 +229,22 @@ def test_a_section_left_shorter_than_the_minimum_joins_the_neighbour_with_its_la
     assert song[1]["end_sec"] == 22  # the input is not changed
     lone = [sec(0, 16, "verse"), sec(16, 18, "bridge"), sec(18, 34, "chorus"), sec(34, 36, "outro")]
     assert merge_short_sections(lone, 7.0) == lone
+
+
+def test_a_three_bar_novelty_kernel_finds_where_one_chord_loop_gives_way_to_another():
+    """Sixteen bars of one 4-chord loop, then sixteen of another, one chord a bar: a kernel 2 bars either side sees
+    every mid-loop chord change as new as the change of loop; 3 bars either side make the change of loop the
+    strongest novelty away from the ends (what ``mir.section_novelty_bars: 3`` is for)."""
+    from mirray.udfs import sections
+
+    bpb = 4
+    rng = np.random.default_rng(0)
+    loops = [rng.normal(size=(12, 4)) for _ in range(2)]
+    feats = sections._smooth(np.concatenate([np.tile(np.repeat(c, bpb, axis=1), 4) for c in loops], axis=1), bpb)
+
+    def strongest_bar(half_width_bars: int) -> int:
+        per_bar = sections.novelty(feats, half_width_bars * bpb)[::bpb]
+        return 4 + int(np.argmax(per_bar[4:28]))
+
+    assert strongest_bar(3) == 16
+    assert strongest_bar(2) != 16
