@@ -39,12 +39,16 @@ def head():
 def test_ray_job_submit_runs_mirray(head, corpus_dir, tmp_path):
     folder, truths = corpus_dir
     out = tmp_path / "out"
-    submit = subprocess.run(
-        [RAY, "job", "submit", "--address", head.dashboard_url, "--no-wait", "--working-dir", str(ROOT),
-         "--runtime-env-json", json.dumps({"excludes": [".venv", "demo", ".git"]}),
-         "--", "mirray", "run", str(folder), "--out", str(out), "--no-stems"],
-        env=head.env, capture_output=True, text=True, timeout=120,
-    )
+    command = [RAY, "job", "submit", "--address", head.dashboard_url, "--no-wait", "--working-dir", str(ROOT),
+               "--runtime-env-json", json.dumps({"excludes": [".venv", "demo", ".git"]}),
+               "--", "mirray", "run", str(folder), "--out", str(out), "--no-stems"]
+    # the dashboard answers before its job agent has registered; Ray itself says "please try again later"
+    deadline = time.time() + 90
+    while True:
+        submit = subprocess.run(command, env=head.env, capture_output=True, text=True, timeout=120)
+        if submit.returncode == 0 or "No available agent" not in submit.stderr or time.time() > deadline:
+            break
+        time.sleep(2)
     assert submit.returncode == 0, submit.stderr[-3000:]
     job_id = next(line.split("'")[1] for line in submit.stdout.splitlines() if "submitted successfully" in line)
     client = JobSubmissionClient(head.dashboard_url)
