@@ -60,42 +60,46 @@ def _note_dictionary(n_bins: int, bins_per_octave: int, harmonics: int = 8, deca
     return d
 
 
-def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Chroma of each span's notes, shape (12, n_spans), spans between the strictly increasing frame ``bounds``: the
-    span's median CQT magnitude (C1-based,
-    ``mir.CQT_BINS_PER_OCTAVE``) explained as a non-negative sum of note profiles with their harmonics
-    (``_note_dictionary``), the note activations folded by pitch class. Unlike folded CQT bins, a bass note's
-    third harmonic counts as that note, not as the fifth above it: C/E keeps its C and gains no B (Mauch & Dixon's
-    NNLS chroma, Chordino, solved per span instead of per frame)."""
+def _span_notes(cqt: np.ndarray, first_frame: int, end_frame: int) -> np.ndarray | None:
+    """Note activations (one per semitone from C1) of frames [``first_frame``, ``end_frame``) of a C1-based CQT: their
+    median magnitude explained as a non-negative sum of note profiles with their harmonics (``_note_dictionary``);
+    None when nothing sounds there."""
     from scipy.optimize import nnls
 
     from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
 
+    if end_frame <= first_frame:
+        return None
+    spectrum = np.median(cqt[:, first_frame:end_frame], axis=1)
+    if not np.any(spectrum > 0):
+        return None
     d = _note_dictionary(cqt.shape[0], CQT_BINS_PER_OCTAVE)
+    return nnls(d, spectrum, maxiter=20 * d.shape[1])[0]
+
+
+def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Chroma of each span's notes, shape (12, n_spans), spans between the strictly increasing frame ``bounds``: the
+    span's median CQT magnitude (C1-based,
+    ``mir.CQT_BINS_PER_OCTAVE``) explained as a non-negative sum of note profiles with their harmonics
+    (``_span_notes``), the note activations folded by pitch class. Unlike folded CQT bins, a bass note's
+    third harmonic counts as that note, not as the fifth above it: C/E keeps its C and gains no B (Mauch & Dixon's
+    NNLS chroma, Chordino, solved per span instead of per frame)."""
     out = np.zeros((12, len(bounds) - 1))
     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-        spectrum = np.median(cqt[:, a:b], axis=1)
-        if np.any(spectrum > 0):
-            notes = nnls(d, spectrum, maxiter=20 * d.shape[1])[0]
+        notes = _span_notes(cqt, a, b)
+        if notes is not None:
             out[:, i] = np.bincount(np.arange(len(notes)) % 12, weights=notes, minlength=12)
     return out
 
 
 def lowest_note_pc(cqt: np.ndarray, first_frame: int, end_frame: int, bass_notes: int = 36, min_share: float = 0.6) -> int | None:
     """Pitch class of the lowest note sounding over frames [``first_frame``, ``end_frame``) of a C1-based CQT: the
-    frames' median explained as notes with their harmonics (``nnls_span_chroma``'s solve, unfolded), then the lowest
-    of the ``bass_notes`` lowest semitones (C1–B3) that reaches ``min_share`` of the loudest of them. A bass note's
-    third harmonic is part of that note here, not a fifth above it. None when nothing sounds there."""
-    from scipy.optimize import nnls
-
-    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
-
-    spectrum = np.median(cqt[:, first_frame:end_frame], axis=1) if end_frame > first_frame else np.zeros(cqt.shape[0])
-    if not np.any(spectrum > 0):
-        return None
-    d = _note_dictionary(cqt.shape[0], CQT_BINS_PER_OCTAVE)
-    low = nnls(d, spectrum, maxiter=20 * d.shape[1])[0][:bass_notes]
-    if not np.any(low > 0):
+    frames' notes (``_span_notes``, the solve ``nnls_span_chroma`` folds), then the lowest of the ``bass_notes`` lowest
+    semitones (C1–B3) that reaches ``min_share`` of the loudest of them. A bass note's third harmonic is part of that
+    note here, not a fifth above it. None when nothing sounds there."""
+    notes = _span_notes(cqt, first_frame, end_frame)
+    low = None if notes is None else notes[:bass_notes]
+    if low is None or not np.any(low > 0):
         return None
     return int(np.argmax(low >= min_share * low.max())) % 12
 
