@@ -73,18 +73,19 @@ def gm_mp3(spec, path: Path, detune_cents: float = 0.0) -> tuple[dict, Path, flo
 
 
 def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, detune_cents: float = 0.0,
-              section_crash: bool = True, soundfont: str | None = None) -> list[dict]:
+              section_crash: bool = True, soundfont: str | None = None, bars_per_chord: int = 1) -> list[dict]:
     """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs); with
     ``tempo_drift``, the same songs played without a click (``SongSpec.tempo_drift``); with
     ``detune_cents``, played off A440 (``gm_mp3``); without ``section_crash``, no crash cymbal marks the
     sections' first downbeats; with ``soundfont``, every song played by that soundfont's instruments
-    instead of the two the corpus was tuned on (the same notes in timbres no setting was chosen on)."""
+    instead of the two the corpus was tuned on (the same notes in timbres no setting was chosen on); with
+    ``bars_per_chord`` 2, every chord held two bars (a harmonic rhythm no setting was chosen on)."""
     import dataclasses
 
     from mirray.corpus.gm_songs import benchmark_specs
 
-    specs = [dataclasses.replace(spec, tempo_drift=tempo_drift, section_crash=section_crash, soundfont=soundfont or spec.soundfont)
-             for spec in benchmark_specs(n, seed)]
+    specs = [dataclasses.replace(spec, tempo_drift=tempo_drift, section_crash=section_crash, soundfont=soundfont or spec.soundfont,
+                                 bars_per_chord=bars_per_chord) for spec in benchmark_specs(n, seed)]
     return _render_all(specs, [folder / f"gm{i:03d}.mp3" for i in range(len(specs))], detune_cents)
 
 
@@ -223,6 +224,8 @@ def cached_or_rendered(args) -> list[dict]:
         recipe["section_crash"] = False
     if args.soundfont:  # likewise
         recipe["soundfont"] = args.soundfont
+    if getattr(args, "bars_per_chord", 1) != 1:  # likewise
+        recipe["bars_per_chord"] = args.bars_per_chord
     index = args.cache / "songs.pkl" if args.cache else None
     if index and index.exists():
         saved = pickle.loads(index.read_bytes())
@@ -232,7 +235,8 @@ def cached_or_rendered(args) -> list[dict]:
     folder = args.cache or Path(tempfile.mkdtemp(prefix="mirray-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     if args.corpus == "gm":
-        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents, args.section_crash, args.soundfont)
+        songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents, args.section_crash, args.soundfont,
+                           getattr(args, "bars_per_chord", 1))
     elif args.corpus == "genres":
         songs = genre_corpus(max(1, args.songs // 8), folder, args.seed, args.section_crash)
     else:
@@ -265,6 +269,8 @@ def main() -> None:
     p.add_argument("--soundfont", metavar="SF2",
                    help="gm corpus: play every song with this soundfont, e.g. /usr/share/sounds/sf3/MuseScore_General_Lite.sf3 "
                         "(apt musescore-general-soundfont-small) or OPL-3_FM_128M.sf2 (opl3-soundfont): timbres no setting was tuned on")
+    p.add_argument("--bars-per-chord", type=int, default=1, metavar="N",
+                   help="gm corpus: hold every chord N bars (2: a slower harmonic rhythm than the corpus was tuned on)")
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     p.add_argument("--no-librosa", dest="librosa", action="store_false", help="skip the plain librosa baseline")
     add_set_option(p)
@@ -310,6 +316,7 @@ def main() -> None:
     metrics = ["key", "tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "time_signature", "chords_majmin", "chords_sevenths",
                "sections_hr0.5_f", "sections_hr3_f", "sections_pairwise_f", "sections_label_acc"]
     played = f", played by {Path(args.soundfont).name}" if args.soundfont else ""
+    played += f", chords held {args.bars_per_chord} bars" if args.bars_per_chord != 1 else ""
     print(f"\nMIR accuracy on {len(songs)} generated songs ({args.corpus} corpus{played}), {minutes:.0f} audio minutes (mir_eval; key = MIREX weighted score;"
           " sections on the songs with a form)")
     print("| system | " + " | ".join(metrics) + " |")

@@ -73,6 +73,23 @@ def test_section_crashes_sit_on_section_starts_and_can_be_left_out():
     assert [(n.pitch, n.start) for n in parts["other"].notes] == [(n.pitch, n.start) for n in plain["other"].notes]
 
 
+
+def test_chords_held_two_bars_keep_the_progression_and_the_form():
+    spec = SongSpec(tonic="C", mode="major", tempo_bpm=120.0, form="verse_chorus", seed=4,
+                    progressions=(("verse", ("I", "vi", "IV", "V")), ("chorus", ("IV", "V", "I", "vi|V7"))))
+    _, one = compose(spec)
+    _, two = compose(dataclasses.replace(spec, bars_per_chord=2))
+    assert two["sections"] == one["sections"] and two["downbeat_times_sec"] == one["downbeat_times_sec"]
+    bar_sec = 2.0
+    verse = [(round((b - a) / bar_sec, 3), rn) for (a, b, _), rn in zip(two["chords"], two["roman_numerals"])
+             if two["sections"][1][0] - 1e-6 <= a < two["sections"][1][1] - 1e-6]
+    assert verse == [(2.0, "I"), (2.0, "vi"), (2.0, "IV"), (2.0, "V")]  # one pass of the loop in the 8-bar verse
+    chorus = [(round((b - a) / bar_sec, 3), rn) for (a, b, _), rn in zip(two["chords"], two["roman_numerals"])
+              if two["sections"][2][0] - 1e-6 <= a < two["sections"][2][1] - 1e-6]
+    assert chorus == [(2.0, "IV"), (2.0, "V"), (2.0, "I"), (1.0, "vi"), (1.0, "V7")]  # a split cell: a bar each
+    starts, ends = np.array([c[0] for c in two["chords"]]), np.array([c[1] for c in two["chords"]])
+    assert np.allclose(starts[1:], ends[:-1])
+
 def test_benchmark_set_covers_keys_meters_styles():
     specs = benchmark_specs(32)
     assert len({(s.tonic, s.mode) for s in specs}) == 24

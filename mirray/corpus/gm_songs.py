@@ -88,6 +88,8 @@ class SongSpec:
     tempo_drift: float = 0.0     # std of a slow tempo wander (0.03: ±3 %), a band playing without a click; 0: steady
     section_crash: bool = True   # a crash cymbal on each section's first downbeat; False: sections marked by harmony and
                                  # texture alone (the same notes and timing otherwise), to measure what the crash cue adds
+    bars_per_chord: int = 1      # harmonic rhythm: each progression cell held this many bars (2: a 4-chord loop fills 8 bars;
+                                 # a split cell "IV|V" then gives each chord half of them), restruck every bar
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
@@ -167,12 +169,13 @@ def compose(spec: SongSpec):
         for b in range(n_bars):
             if bar >= limit:
                 break
-            cells = prog[b % len(prog)].split("|")
+            cells = _bar_cells(prog, b, spec.bars_per_chord)
             beats_each = bpb / len(cells)
             for c, numeral in enumerate(cells):
                 pcs, harte = _chord_pitches(numeral, key)
                 c0 = c * beats_each
-                chords.append((t_of(bar, c0) - lead_in_sec, numeral, harte, beats_each))
+                if spec.bars_per_chord == 1 or b % spec.bars_per_chord == 0 or chords[-1][1] != numeral:  # else: held on
+                    chords.append((t_of(bar, c0) - lead_in_sec, numeral, harte, beats_each))
                 _play_chord(note, t_of, bar, c0, beats_each, pcs, style, parts, beat_sec, rng)
             if "drums" in parts:
                 _play_drums(note, t_of, bar, bpb, style, b == 0 and sec_start > 0)
@@ -248,6 +251,15 @@ def retime_truth(truth: dict, warp) -> dict:
             "chords": [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["chords"]],
             "sections": [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["sections"]],
             "end_sec": float(warp(truth["end_sec"])), "tempo_bpm": float(60.0 / np.median(np.diff(beats)))}
+
+
+def _bar_cells(prog: list[str], bar_in_section: int, bars_per_chord: int) -> list[str]:
+    """The chords of one bar: the progression cell it falls in, split at "|" into half-bar chords; a split cell held
+    over several bars gives each of its chords whole bars instead."""
+    cell = prog[(bar_in_section // bars_per_chord) % len(prog)].split("|")
+    if bars_per_chord == 1 or len(cell) == 1:
+        return cell
+    return [cell[min(len(cell) - 1, (bar_in_section % bars_per_chord) * len(cell) // bars_per_chord)]]
 
 
 def _scale(tonic_pc: int, mode: str) -> list[int]:
