@@ -155,7 +155,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                         vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
                                         mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
                                         _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"],
-                                        mir_cfg["section_min_bars"], mir_cfg["section_merge_short"], mir_cfg["section_novelty_bars"])
+                                        mir_cfg["section_min_bars"], mir_cfg["section_merge_short"], mir_cfg["section_novelty_bars"],
+                                        mir_cfg["section_smooth_bars"])
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -271,13 +272,15 @@ CYMBAL_BAND_HZ = 6000.0  # crash cymbals ring above this; kick, bass, voice and 
 def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndarray, mel_db: np.ndarray,
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
               refine_bars: int, phrase_bars: int, phrase_bonus: float, weighted_vote: bool = True,
-              crash_weight: float = 0.0, min_bars: int = 4, merge_short: bool = False, novelty_bars: int = 3) -> list[dict]:
+              crash_weight: float = 0.0, min_bars: int = 4, merge_short: bool = False, novelty_bars: int = 3,
+              smooth_bars: int = 2) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT; its bands
     above 6 kHz give the crash cue); ``vocal_envelope``: see ``mir_stage``."""
     import librosa
 
-    if min_bars < 1 or novelty_bars < 1:
-        raise ValueError(f"mir.section_min_bars and mir.section_novelty_bars must be at least 1, not {min_bars} and {novelty_bars}")
+    if min(min_bars, novelty_bars, smooth_bars) < 1:
+        raise ValueError("mir.section_min_bars, mir.section_novelty_bars and mir.section_smooth_bars must be at least 1, "
+                         f"not {min_bars}, {novelty_bars} and {smooth_bars}")
     duration_sec = len(mono) / sr_hz
     if len(beat_frames) < 2:
         return [{"start_sec": 0.0, "end_sec": duration_sec, "label": "verse"}] if duration_sec > 0 else []
@@ -288,7 +291,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
     downbeats = row.get("downbeat_times_sec") or []
     found = sections.estimate_sections(*per_beat, downbeats, duration_sec, row.get("beats_per_bar"), min_bars,
                                        beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),
-                                       instrumental_ratio=instrumental_ratio, novelty_bars=novelty_bars)
+                                       instrumental_ratio=instrumental_ratio, novelty_bars=novelty_bars, smooth_bars=smooth_bars)
     accents = None
     if crash_weight:
         cymbal_bands = librosa.mel_frequencies(n_mels=mel_db.shape[0] + 2, fmax=sr_hz / 2)[1:-1] >= CYMBAL_BAND_HZ

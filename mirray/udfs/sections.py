@@ -242,7 +242,8 @@ def refine_boundaries(boundaries_sec: list[float], beat_times_sec: np.ndarray, d
 def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat_timbre: np.ndarray, beat_rms: np.ndarray,
                       downbeat_times_sec: list[float], duration_sec: float, beats_per_bar: int | None = 4,
                       min_bars: int = 4, same_max: float = 0.3, structure_weight: float = 0.4,
-                      beat_vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4, novelty_bars: int = 3) -> list[dict]:
+                      beat_vocal_rms: np.ndarray | None = None, instrumental_ratio: float = 0.4, novelty_bars: int = 3,
+                      smooth_bars: int = 2) -> list[dict]:
     """[{"start_sec", "end_sec", "label"}] covering the song. Per-beat inputs are (dims, n_beats):
     chroma (12), timbre (e.g. MFCC without c0) and RMS (n_beats,); with ``beat_vocal_rms`` (the vocals
     stem's RMS per beat) sections without singing are "instrumental" (``mark_instrumental``).
@@ -258,7 +259,8 @@ def estimate_sections(beat_times_sec: list[float], beat_chroma: np.ndarray, beat
     if n < 4 * bpb * min_bars // 2:
         return [{"start_sec": 0.0, "end_sec": float(duration_sec), "label": "verse"}]
     rms = np.asarray(beat_rms, dtype=float)
-    feats = _smooth(_beat_features(beat_chroma, beat_timbre, rms), bpb)  # bar-level texture, not beat-to-beat detail
+    # texture over ``smooth_bars`` bars, not beat-to-beat detail: at 2, a chord held 2 bars is no boundary either
+    feats = _smooth(_beat_features(beat_chroma, beat_timbre, rms), smooth_bars * bpb)
     foote, structure = novelty(feats, half_width=novelty_bars * bpb), structure_novelty(feats, bpb)
     nov = foote / max(foote.max(), 1e-9) + structure_weight * structure / max(structure.max(), 1e-9)
     min_gap = min_bars * bpb
