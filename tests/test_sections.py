@@ -281,3 +281,17 @@ def test_features_averaged_over_two_bars_keep_chords_held_two_bars_from_reading_
             counts[smooth_bars][1] += len(found - truth)
     assert counts[1][0] >= 0.95 * 84 and counts[2][0] >= 0.95 * 84, counts  # 84 true boundaries in all
     assert counts[2][1] <= 0.6 * counts[1][1], counts
+
+
+def test_smoothing_wider_than_a_short_song_still_gives_sections_covering_it():
+    """``mir.section_min_bars: 1`` lets 3 bars be segmented; 4-bar smoothing is then wider than the song (np.convolve's
+    "same" mode would return the kernel's length, not the song's)."""
+    from mirray.udfs import sections
+
+    rng = np.random.default_rng(1)
+    beats = np.arange(12) * 0.5
+    assert sections._smooth(rng.random((13, 12)), 16).shape == (13, 12)  # one value per beat, as the beats
+    found = sections.estimate_sections(beats, rng.random((12, 12)), rng.random((13, 12)), np.ones(12), beats[::4], 6.0, 4,
+                                       min_bars=1, smooth_bars=4)
+    assert found[0]["start_sec"] == 0.0 and found[-1]["end_sec"] == 6.0
+    assert all(a["end_sec"] == b["start_sec"] for a, b in zip(found[:-1], found[1:]))

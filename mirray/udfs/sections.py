@@ -7,6 +7,7 @@ import numpy as np
 
 
 def _smooth(x: np.ndarray, width: int) -> np.ndarray:
+    width = max(1, min(int(width), x.shape[1]))  # np.convolve's "same" output grows to the kernel's length
     kernel = np.ones(width) / width
     return np.stack([np.convolve(row, kernel, mode="same") for row in x])
 
