@@ -106,6 +106,7 @@ def main() -> None:
     p.add_argument("--cache", type=Path, metavar="DIR", help="reuse (or keep) the rendered songs here, as mir_eval_bench.py does")
     p.add_argument("--soundfont", metavar="SF2", help="play every song with this soundfont, as mir_eval_bench.py --soundfont does")
     p.add_argument("--bars-per-chord", type=int, default=1, metavar="N", help="hold every chord N bars, as mir_eval_bench.py does")
+    p.add_argument("--section-scale", type=int, default=1, metavar="N", help="every section N times as long, as mir_eval_bench.py does")
     add_set_option(p)
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
@@ -129,6 +130,7 @@ def main() -> None:
             counts[k] += match(ref, harmonic["cadences"], tol, k)
     played = f", played by {Path(args.soundfont).name}" if args.soundfont else ""
     played += f", chords held {args.bars_per_chord} bars" if args.bars_per_chord != 1 else ""
+    played += f", sections {args.section_scale}x as long" if args.section_scale != 1 else ""
     print(f"\nTheory from audio on {args.songs} GM songs, seed {args.seed}{played} (mirray.corpus.gm_songs, MP3, all CPU stages)")
     print("| measure | value |\n|---|---:|")
     print(f"| roman numeral, exact figure (share of time) | {np.mean(exact):.3f} |")

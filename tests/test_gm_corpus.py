@@ -74,7 +74,7 @@ def test_section_crashes_sit_on_section_starts_and_can_be_left_out():
 
 
 
-def test_chords_held_two_bars_keep_the_progression_and_the_form():
+def test_chords_held_two_bars_and_longer_sections_keep_the_progression_and_the_form():
     spec = SongSpec(tonic="C", mode="major", tempo_bpm=120.0, form="verse_chorus", seed=4,
                     progressions=(("verse", ("I", "vi", "IV", "V")), ("chorus", ("IV", "V", "I", "vi|V7"))))
     _, one = compose(spec)
@@ -89,6 +89,12 @@ def test_chords_held_two_bars_keep_the_progression_and_the_form():
     assert chorus == [(2.0, "IV"), (2.0, "V"), (2.0, "I"), (1.0, "vi"), (1.0, "V7")]  # a split cell: a bar each
     starts, ends = np.array([c[0] for c in two["chords"]]), np.array([c[1] for c in two["chords"]])
     assert np.allclose(starts[1:], ends[:-1])
+    _, long = compose(dataclasses.replace(spec, bars_per_chord=2, section_scale=2))  # 16-bar parts: the loop twice again
+    assert [round((b - a) / bar_sec) for a, b, _ in long["sections"]] == [2 * round((b - a) / bar_sec) for a, b, _ in one["sections"]]
+    assert [label for *_, label in long["sections"]] == [label for *_, label in one["sections"]]
+    verse = [rn for (a, _, _), rn in zip(long["chords"], long["roman_numerals"])
+             if long["sections"][1][0] - 1e-6 <= a < long["sections"][1][1] - 1e-6]
+    assert verse == ["I", "vi", "IV", "V"] * 2
 
 def test_benchmark_set_covers_keys_meters_styles():
     specs = benchmark_specs(32)

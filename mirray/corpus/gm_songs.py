@@ -90,6 +90,7 @@ class SongSpec:
                                  # texture alone (the same notes and timing otherwise), to measure what the crash cue adds
     bars_per_chord: int = 1      # harmonic rhythm: each progression cell held this many bars (2: a 4-chord loop fills 8 bars;
                                  # a split cell "IV|V" then gives each chord half of them), restruck every bar
+    section_scale: int = 1       # every section this many times its form's length (2: 16-bar verses and choruses)
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
@@ -159,6 +160,7 @@ def compose(spec: SongSpec):
         insts[part].notes.append(pretty_midi.Note(velocity=v, pitch=int(pitch), start=s, end=s + max(0.05, dur)))
 
     chords, sections, bar = [], [], 0
+    form = tuple((lab, n * spec.section_scale, fam, parts) for lab, n, fam, parts in form)
     total_bars = sum(b for _, b, _, _ in form)
     limit = spec.bars or total_bars
     for label, n_bars, family, parts in form:
