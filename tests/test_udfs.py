@@ -485,6 +485,10 @@ def test_the_opening_chord_settles_a_relative_major_minor_tie():
     assert mir.opens_on_tonic(_chords("N", *loop), 5, "minor") and not mir.opens_on_tonic(_chords(*loop), 8, "major")
     assert not mir.opens_on_tonic([], 5, "minor")
     assert not mir.opens_on_tonic([{"start_sec": 0.0, "end_sec": 1.0, "label": "N"}], 5, "minor")
+    # a 0.15-s fragment before the first beat (the bass filters' smear, read as C#m) is no opening chord
+    smear = [{"start_sec": 0.0, "end_sec": 0.15, "label": "C#:min"}] + [{**c, "start_sec": c["start_sec"] + 0.15,
+                                                                         "end_sec": c["end_sec"] + 0.15} for c in _chords(*loop)]
+    assert mir.opens_on_tonic(smear, 5, "minor") and not mir.opens_on_tonic(smear, 1, "minor")
     shared = np.zeros(12)
     shared[[5, 7, 8, 10, 0, 1, 3]] = 1.0  # F G Ab Bb C Db Eb
     without = mir.key_from_chroma(shared, chords=_chords(*loop), chord_weight=1.0)["key"]

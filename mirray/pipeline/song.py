@@ -192,10 +192,11 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
                                                    seventh_sources=sources, span_notes=span_notes,
-                                                   note_weight=mir_cfg["chord_notes_weight"])
+                                                   note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"],
-                                      cqt=chord_cqt if mir_cfg["chord_inversion_lowest_note"] else None)
+                                      cqt=chord_cqt if mir_cfg["chord_inversion_lowest_note"] else None,
+                                      bass_quantile=mir_cfg["chord_bass_quantile"])
             # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md; not on a chorale's half-beat chords,
             # whose passing chords read worse than the first pass's
             if mir_cfg["key_from_final_chords"] and not fast:

@@ -260,10 +260,17 @@ def _first_beat_frames(seg: dict, frame_times_sec: np.ndarray, beats: np.ndarray
     return (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < end)
 
 
-def _first_beat_bass(seg: dict, bass: np.ndarray, frame_times_sec: np.ndarray, beats: np.ndarray) -> np.ndarray | None:
-    """Median bass chroma over the chord's first beat (None when no frame falls there)."""
+def bass_level(bass: np.ndarray, quantile: float = 50.0) -> np.ndarray:
+    """Each pitch class's ``quantile`` (percent) over these frames of bass chroma. Under the median (50), a kick on the
+    beat, loud in every low pitch class for a few frames, outweighs less of a held bass note (``mir.chord_bass_quantile``)."""
+    return np.percentile(bass, quantile, axis=1)
+
+
+def _first_beat_bass(seg: dict, bass: np.ndarray, frame_times_sec: np.ndarray, beats: np.ndarray,
+                     quantile: float = 50.0) -> np.ndarray | None:
+    """``bass_level`` over the chord's first beat (None when no frame falls there)."""
     frames = _first_beat_frames(seg, frame_times_sec, beats)
-    return np.median(bass[:, frames], axis=1) if frames.any() else None
+    return bass_level(bass[:, frames], quantile) if frames.any() else None
 
 
 def _is_note(v: np.ndarray, usual: float, min_peak: float, min_level: float) -> bool:
@@ -279,7 +286,8 @@ def _usual_bass(bass: np.ndarray) -> float:
 
 
 def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
-                   min_ratio: float = 1.5, min_peak: float = 3.0, min_level: float = 0.2, cqt: np.ndarray | None = None) -> list[dict]:
+                   min_ratio: float = 1.5, min_peak: float = 3.0, min_level: float = 0.2, cqt: np.ndarray | None = None,
+                   bass_quantile: float = 50.0) -> list[dict]:
     """Name the bass ("C:maj/3") where a chord tone other than the root is clearly the lowest note.
 
     Read on the chord's first beat only: a bass that walks to the fifth later in the bar is not an
@@ -300,7 +308,7 @@ def add_inversions(segments: list[dict], bass: np.ndarray, frame_times_sec: np.n
         frames = _first_beat_frames(seg, frame_times_sec, beats)
         if not frames.any():
             continue
-        v = np.median(bass[:, frames], axis=1)
+        v = bass_level(bass[:, frames], bass_quantile)
         low = int(np.argmax(v))
         root = pitch_class(root_name)
         interval = (low - root) % 12
@@ -393,7 +401,7 @@ def _merged(segments: list[dict]) -> list[dict]:
 
 def reroot_over_bass(segments: list[dict], bass: np.ndarray, frame_times_sec: np.ndarray, beat_times_sec: list[float],
                      downbeat_times_sec: list[float], vocabulary: str = "sevenths", min_peak: float = 2.5, min_level: float = 0.2,
-                     tol_sec: float = 0.1) -> list[dict]:
+                     tol_sec: float = 0.1, bass_quantile: float = 50.0) -> list[dict]:
     """Name a bar's triad after the bass note a third below it when that note is no tone of the triad and
     the two make a seventh chord: B♭m over F♯ is F♯maj7, D♭ over B♭ is B♭m7 (the triad is the seventh chord's
     upper structure). Read on the first beat of chords that start on a downbeat, where a walking bass plays
@@ -411,7 +419,7 @@ def reroot_over_bass(segments: list[dict], bass: np.ndarray, frame_times_sec: np
         if seg["label"] == "N" or np.min(np.abs(downbeats - seg["start_sec"])) > tol_sec:
             continue
         root_name, quality, _ = parse_label(seg["label"])
-        v = _first_beat_bass(seg, bass, frame_times_sec, beats)
+        v = _first_beat_bass(seg, bass, frame_times_sec, beats, bass_quantile)
         if quality not in ("maj", "min") or v is None or not _is_note(v, usual, min_peak, min_level):
             continue
         low = int(np.argmax(v))
@@ -507,7 +515,8 @@ def decoding_frames(beat_frames: np.ndarray, fast: bool) -> np.ndarray:
 
 
 def downbeat_bass_in_chord(bass: np.ndarray, bounds: np.ndarray, span_starts_sec: np.ndarray, downbeat_times_sec: list[float],
-                           labels: list[str], min_peak: float = 3.0, min_level: float = 0.2, tol_sec: float = 0.05) -> np.ndarray:
+                           labels: list[str], min_peak: float = 3.0, min_level: float = 0.2, tol_sec: float = 0.05,
+                           bass_quantile: float = 50.0) -> np.ndarray:
     """(n_chords, n_spans): how clearly the bass note on each bar's downbeat is one of each chord's tones, for
     every span of that bar (0 before the first downbeat and where the downbeat's bass is no clear note): the
     level above the register's median of the chord's strongest tone there, relative to the strongest pitch
@@ -527,7 +536,7 @@ def downbeat_bass_in_chord(bass: np.ndarray, bounds: np.ndarray, span_starts_sec
     level = None
     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):  # bounds are strictly increasing: every span has frames
         if np.min(np.abs(downbeats - span_starts_sec[i])) <= tol_sec:  # a new bar: read its downbeat's bass
-            v = np.median(bass[:, a:b], axis=1)
+            v = bass_level(bass[:, a:b], bass_quantile)
             level = (np.clip((v - np.median(v)) / max(v.max() - np.median(v), 1e-12), 0.0, 1.0)
                      if _is_note(v, usual, min_peak, min_level) else None)
         if level is not None:
@@ -542,7 +551,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
                     downbeat_bass_weight: float = 0.0, reroot: bool = False,
                     seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, span_notes: np.ndarray | None = None,
-                    note_weight: float = 0.25) -> list[dict]:
+                    note_weight: float = 0.25, bass_quantile: float = 50.0) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -593,7 +602,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     times = np.append(frame_times_sec[np.minimum(bounds[:-1], len(frame_times_sec) - 1)], duration_sec)
     times[0] = 0.0
     if bass is not None and downbeat_bass_weight and meter and meter.get("downbeat_times_sec"):
-        sim += downbeat_bass_weight * downbeat_bass_in_chord(bass, bounds, times[:-1], meter["downbeat_times_sec"], labels)
+        sim += downbeat_bass_weight * downbeat_bass_in_chord(bass, bounds, times[:-1], meter["downbeat_times_sec"], labels,
+                                                                  bass_quantile=bass_quantile)
     silent = (norms < 1e-6) | (energy < 1e-6 * max(energy.max(), 1e-12))
     sim[:, silent] = 0.0
     sim[-1, silent] = 1.0
@@ -611,7 +621,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         out = merge_upper_structures(out, *(seventh_chroma or (chroma, frame_times_sec)), meter["downbeat_times_sec"],
                                      "sevenths" if vocabulary == "sevenths" else "majmin")
     if meter and reroot and bass is not None and meter.get("downbeat_times_sec"):
-        out = _merged(reroot_over_bass(out, bass, frame_times_sec, meter["beat_times_sec"], meter["downbeat_times_sec"], vocabulary))
+        out = _merged(reroot_over_bass(out, bass, frame_times_sec, meter["beat_times_sec"], meter["downbeat_times_sec"], vocabulary,
+                                        bass_quantile=bass_quantile))
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
         out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times,

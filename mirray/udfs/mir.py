@@ -263,10 +263,16 @@ def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float =
             and _TRIAD_OF.get(i_quality) in (("maj",) if mode == "major" else ("min", "maj")))
 
 
-def opens_on_tonic(chords: list[dict], tonic: int, mode: str) -> bool:
-    """Whether the first chord played is the key's tonic triad."""
-    first = next((c["label"] for c in chords if c["label"] != "N"), None)
-    return first is not None and is_tonic_triad(first, tonic, mode)
+def opens_on_tonic(chords: list[dict], tonic: int, mode: str, min_share: float = 0.5) -> bool:
+    """Whether the first chord played is the key's tonic triad. A leading chord shorter than ``min_share`` × the median
+    played chord is passed over: the span before the first tracked beat holds the long bass filters' smear of the first
+    notes (0.1–0.4 s read as some other chord in 7 of 64 held-out GM songs; one lost its key to it)."""
+    played = [c for c in chords if c["label"] != "N"]
+    if not played:
+        return False
+    shortest = min_share * float(np.median([c["end_sec"] - c["start_sec"] for c in played]))
+    first = next((c for c in played if c["end_sec"] - c["start_sec"] >= shortest), played[0])
+    return is_tonic_triad(first["label"], tonic, mode)
 
 
 def key_from_chroma(chroma_mean: np.ndarray, profile: str = "krumhansl", chords: list[dict] | None = None,
