@@ -187,6 +187,32 @@ def test_key_regions_that_come_home_are_tonicisations():
     # and so does an opening: an A-minor song whose first 16 s read as C major
     opening = [seg(0, 16, "C major"), seg(16, 48, "A minor")]
     assert fold_key_regions([dict(s) for s in opening], home + bridge_on_vi, 0.75, home_key="A minor") == [seg(0, 48, "A minor")]
+    # a bridge on V through two applied dominants (V7/V → V, V/vi → vi: half its chords outside C major) comes home
+    # when applied dominants count as the key's own; D major → G, the same chords with the step up's D–A, does not
+    on_v = chords(16, ["D:7", "G:maj", "E:maj", "A:min"])
+    segs = [seg(0, 16, "C major"), seg(16, 32, "G major"), seg(32, 48, "C major")]
+    rest = chords(32, ["C:maj"] * 4)
+    assert [s["key"] for s in fold_key_regions([dict(s) for s in segs], home + on_v + rest, 0.75)] == ["C major", "G major", "C major"]
+    assert fold_key_regions([dict(s) for s in segs], home + on_v + rest, 0.75, applied_dominants=True) == [seg(0, 48, "C major")]
+    segs[1]["key"] = "D major"
+    assert [s["key"] for s in fold_key_regions([dict(s) for s in segs], home + up_a_step + rest, 0.75, applied_dominants=True)] == [
+        "C major", "D major", "C major"]
+
+
+def test_applied_dominants_resolve_a_fifth_down_to_a_chord_of_the_key():
+    from mirray.udfs.mir import applied_dominant
+
+    def c(label):
+        return {"start_sec": 0.0, "end_sec": 1.0, "label": label}
+
+    assert applied_dominant(c("E:7"), c("A:min"), 0, "major")       # V7/vi in C
+    assert applied_dominant(c("D:maj"), c("G:maj"), 0, "major")     # V/V
+    assert not applied_dominant(c("G:7"), c("C:maj"), 0, "major")   # V7 → I: the key's own dominant, diatonic already
+    assert not applied_dominant(c("E:7"), c("F:maj"), 0, "major")   # no resolution a fifth down
+    assert not applied_dominant(c("D:min"), c("G:maj"), 0, "major") # ii → V: diatonic
+    assert not applied_dominant(c("F#:7"), c("B:maj"), 0, "major")  # B major is no chord of C major
+    assert not applied_dominant(c("E:7"), None, 0, "major") and not applied_dominant(c("E:7"), c("N"), 0, "major")
+    assert applied_dominant(c("A:7"), c("D:min"), 9, "minor")       # V7/iv in A minor
 
 
 

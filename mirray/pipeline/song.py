@@ -214,7 +214,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
                                                    first_chord_weight=mir_cfg["key_first_chord_weight"],
                                                    phrase_end_weight=mir_cfg["key_phrase_end_weight"],
-                                                   min_gain=mir_cfg["key_modulation_min_gain"])
+                                                   min_gain=mir_cfg["key_modulation_min_gain"],
+                                                   applied_dominants=mir_cfg["key_region_applied_dominants"] and not fast)
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):

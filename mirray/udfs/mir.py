@@ -477,7 +477,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  hop_sec: float = 4.0, stay: float = 0.97, sharpness: float = 15.0, min_segment_sec: float = 16.0,
                  phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
                  region_diatonic: float = 0.75, end_cadence_weight: float = 0.0, home_key: str | None = None,
-                 first_chord_weight: float = 0.0, phrase_end_weight: float = 0.0, min_gain: float = 0.0) -> list[dict]:
+                 first_chord_weight: float = 0.0, phrase_end_weight: float = 0.0, min_gain: float = 0.0,
+                 applied_dominants: bool = False) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
@@ -543,11 +544,25 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             named[-1]["end_sec"] = seg["end_sec"]
         else:
             named.append(seg)
-    return fold_key_regions(named, chords, region_diatonic, home_key, min_gain)
+    return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
+
+
+def applied_dominant(chord: dict, following: dict | None, tonic: int, mode: str) -> bool:
+    """Whether ``chord`` is an applied (secondary) dominant in the key: a major triad or dominant seventh outside the key
+    whose ``following`` chord is a triad of the key a fifth below it (E7 → Am in C major: V7/vi)."""
+    if following is None or "N" in (chord["label"], following["label"]):
+        return False
+    root, quality, _ = parse_label(chord["label"])
+    to_root, to_quality, _ = parse_label(following["label"])
+    to_triad = _TRIAD_OF.get(to_quality)
+    root_pc, to_pc = pitch_class(root), pitch_class(to_root)
+    key = tonic + (12 if mode == "minor" else 0)
+    return (quality in ("maj", "7") and not _IN_KEY[key, root_pc, 0] and (root_pc - to_pc) % 12 == 7
+            and to_triad is not None and bool(_IN_KEY[key, to_pc, ("maj", "min").index(to_triad)]))
 
 
 def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, home_key: str | None = None,
-                     min_gain: float = 0.0) -> list[dict]:
+                     min_gain: float = 0.0, applied_dominants: bool = False) -> list[dict]:
     """Join A–B–A key segments where B's chords are ``min_diatonic`` diatonic to A (see key_segments).
     With ``home_key``, a first or last segment next to one in the home key joins it on the same test: an
     intro or ending that the home key's chords explain (the relative minor's i–VI–III–VII loop in a major
@@ -558,16 +573,22 @@ def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, 
     cadences and phrase starts): each segment whose key makes at most ``min_gain`` more of its chord time
     diatonic than the home key does becomes the home key (an A-major song with a ♭VII read as D major, then as
     F♯ minor: the same chords). Where the home key has a segment, a close key's lean is left to the chroma:
-    applied to every segment, the rule cost Monteverdi's madrigals 0.014 of their numerals (BENCHMARKS.md)."""
+    applied to every segment, the rule cost Monteverdi's madrigals 0.014 of their numerals (BENCHMARKS.md).
 
-    def share(seg: dict, key: str) -> float:
-        inside = [dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"]))
-                  for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
-        tonic, mode = key.split()
-        return diatonic_share(inside, pitch_class(tonic), mode)
+    With ``applied_dominants``, the joins count an applied dominant (``applied_dominant``: V7/V → V, V/vi → vi) as the
+    key's own: a bridge that tonicises vi or V through its dominant stays in the home key (music21 names it V/vi)."""
 
-    def explained(seg: dict, key: str) -> bool:
-        return share(seg, key) >= min_diatonic
+    played = [c for c in chords if c["label"] != "N"]
+
+    def share(seg: dict, key: str, applied: bool = False) -> float:
+        tonic, mode = pitch_class(key.split()[0]), key.split()[1]
+        inside = [dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"]),
+                       label=f"{PITCH_CLASSES[tonic]}:{mode[:3]}" if applied and applied_dominant(c, nxt, tonic, mode) else c["label"])
+                  for c, nxt in zip(played, played[1:] + [None]) if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
+        return diatonic_share(inside, tonic, mode)
+
+    def explained(seg: dict, key: str) -> bool:  # applied dominants (V7/V → V) tonicise inside the key
+        return share(seg, key, applied_dominants) >= min_diatonic
 
     i = 1
     while i < len(segs) - 1:
