@@ -270,6 +270,22 @@ def test_a_bars_triad_over_a_bass_a_third_below_is_that_bass_notes_seventh_chord
     assert chords.reroot_over_bass(seg(), faint, frame_times, meter["beat_times_sec"], [0.0, 2.0])[0]["label"] == "C#:maj"
 
 
+def test_a_kick_on_the_downbeat_does_not_hide_the_bass_note_at_the_25th_percentile():
+    """The first beat's frames of a B♭ bass under D♭ major: a kick fills every low pitch class in three of five frames
+    (a short beat, the kick's decay). Their median is the kick, no note; the 25th percentile is the held B♭."""
+    frame_times = np.arange(0.0, 4.0, 0.1)
+    beats = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    bass = np.full((12, len(frame_times)), 0.05)
+    bass[10] = 1.0
+    for beat in beats:  # the kick: loud everywhere in the first 0.3 s of every beat
+        bass[:, (frame_times >= beat - 1e-9) & (frame_times < beat + 0.25)] = 1.0
+    seg = lambda: [{"start_sec": 0.0, "end_sec": 4.0, "label": "C#:maj"}]  # noqa: E731
+    assert np.ptp(chords.bass_level(bass[:, :5], 50.0)) == 0.0  # every pitch class alike: no note
+    assert int(np.argmax(chords.bass_level(bass[:, :5], 25.0))) == 10
+    assert chords.reroot_over_bass(seg(), bass, frame_times, beats, [0.0, 2.0])[0]["label"] == "C#:maj"
+    assert chords.reroot_over_bass(seg(), bass, frame_times, beats, [0.0, 2.0], bass_quantile=25.0)[0]["label"] == "Bb:min7"
+
+
 def test_centre_bins_keep_a_tempered_seventh_and_drop_a_natural_one():
     """A C major triad's tempered B♭ keeps its level in the centre bins; a B♭ 31 cents flat (where the 7th
     partial of a C falls) loses about a quarter of it there, against the 3-bin treble chroma."""
