@@ -266,7 +266,8 @@ def ends_on_cadence(chords: list[dict], tonic: int, mode: str, min_hold: float =
 def opens_on_tonic(chords: list[dict], tonic: int, mode: str, min_share: float = 0.5) -> bool:
     """Whether the first chord played is the key's tonic triad. A leading chord shorter than ``min_share`` × the median
     played chord is passed over: the span before the first tracked beat holds the long bass filters' smear of the first
-    notes (0.1–0.4 s read as some other chord in 7 of 64 held-out GM songs; one lost its key to it)."""
+    notes (0.1–0.4 s read as some other chord in 7 of the 64 songs of GM seeds 109 and 113; three held-out songs on
+    seeds 89, 109 and 113 lost their key to such a fragment, BENCHMARKS.md session 33)."""
     played = [c for c in chords if c["label"] != "N"]
     if not played:
         return False
@@ -582,10 +583,13 @@ def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, 
 
     def share(seg: dict, key: str, applied: bool = False) -> float:
         tonic, mode = pitch_class(key.split()[0]), key.split()[1]
-        inside = [dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"]),
-                       label=f"{PITCH_CLASSES[tonic]}:{mode[:3]}" if applied and applied_dominant(c, nxt, tonic, mode) else c["label"])
+        inside = [(dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"])), nxt)
                   for c, nxt in zip(played, played[1:] + [None]) if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
-        return diatonic_share(inside, tonic, mode)
+        clipped = [c for c, _ in inside]
+        # an applied dominant lies outside the key, so diatonic_share left it out: add its time
+        extra = sum(c["end_sec"] - c["start_sec"] for c, nxt in inside if applied and applied_dominant(c, nxt, tonic, mode))
+        total = sum(c["end_sec"] - c["start_sec"] for c in clipped)
+        return diatonic_share(clipped, tonic, mode) + (extra / total if total else 0.0)
 
     def explained(seg: dict, key: str) -> bool:  # applied dominants (V7/V → V) tonicise inside the key
         return share(seg, key, applied_dominants) >= min_diatonic
