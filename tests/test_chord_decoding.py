@@ -467,3 +467,32 @@ def test_a_root_whose_harmonics_outweigh_it_in_the_bass_chroma_is_no_inversion()
     inverted = dictionary @ (chord + e2) + kick
     assert chords.lowest_note_pc(cqt_of(inverted), 0, 40) == 4
     assert label(4, cqt_of(inverted)) == "C:maj/3"
+
+
+def test_a_seventh_outside_the_key_needs_more_evidence():
+    """F with a soft E♭ (b7 evidence 0.15, over the 0.1 bar): F7 in B♭ major, where E♭ is a scale tone (V7), but F
+    (IV) in C major, where E♭ is not and the margin lifts the bar to 0.25; the same E♭ loud (0.5) is F7 in either."""
+    times = np.arange(40) * 0.1
+    seg = [{"start_sec": 0.0, "end_sec": 4.0, "label": "F:maj"}]
+
+    def chroma(eb_level: float) -> np.ndarray:
+        c = np.full((12, len(times)), 0.02)
+        c[[5, 9, 0]] = 1.0  # F A C
+        c[3] = 0.02 + eb_level * 0.98
+        return c
+
+    def label(eb_level: float, key: str | None) -> str:
+        return chords.add_sevenths([dict(s) for s in seg], chroma(eb_level), times, key=key, outside_key_margin={"b7": 0.15})[0]["label"]
+
+    assert label(0.15, None) == "F:7"
+    assert label(0.15, "Bb major") == "F:7"
+    assert label(0.15, "C major") == "F:maj"
+    assert label(0.5, "C major") == "F:7"
+    assert chords.key_scale("A minor") == {9, 11, 0, 2, 4, 5, 7, 8}  # natural minor plus the leading tone G♯
+    g = np.full((12, len(times)), 0.02)
+    g[[7, 11, 2]] = 1.0  # G B D with a soft F♯ (maj7 evidence 0.35, over the 0.3 bar)
+    g[6] = 0.02 + 0.35 * 0.98
+    g_seg = [{"start_sec": 0.0, "end_sec": 4.0, "label": "G:maj"}]
+    margin = {"maj7": 0.1}
+    assert chords.add_sevenths([dict(s) for s in g_seg], g, times, key="G major", outside_key_margin=margin)[0]["label"] == "G:maj7"
+    assert chords.add_sevenths([dict(s) for s in g_seg], g, times, key="C major", outside_key_margin=margin)[0]["label"] == "G:maj"

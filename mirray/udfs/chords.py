@@ -142,7 +142,8 @@ def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
                  b7_min: float = 0.15, maj7_min: float = 0.3, beat_times_sec: np.ndarray | None = None,
                  beat_quantile: float = 0.25, dominant_b7_min: float = 0.1,
-                 sources: dict[tuple[str, str], np.ndarray] | None = None, window_beats: int = 1) -> list[dict]:
+                 sources: dict[tuple[str, str], np.ndarray] | None = None, window_beats: int = 1,
+                 key: str | None = None, outside_key_margin: dict[str, float] | None = None) -> list[dict]:
     """Second pass for the sevenths vocabulary: extend a triad when its seventh stands out.
 
     With ``beat_times_sec`` the evidence is read window by window, ``window_beats`` beats each (median chroma
@@ -178,9 +179,17 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
       partial, a tempered b7, sounds an octave and a fifth above the third, above B4 for chords voiced around C4
       (min vs min7 ROC AUC, 3-bin C3–B5 → C3–B4: GM dev 0.974 → 0.999, genre set 0.842 → 0.939, seed 89 0.900 → 0.983;
       ``benchmarks/seventh_evidence_study.py``).
+
+    With ``key`` ("A minor"), a seventh outside the key's scale (natural minor plus its leading tone) needs
+    ``outside_key_margin[tone]`` ("b7", "maj7") more evidence than its bar: a chord's seventh is mostly a scale tone
+    (Imaj7's is the leading tone, V7's the 4th degree), while a melody's passing tone or a neighbour chord's leak lands
+    anywhere (V read with a major seventh on the raised 4th). Blues I7 and IV7 are the common exception for the b7: a
+    b7 margin of 0.1 gained 0.001–0.008 sevenths WCSR on six pop GM sets but cost the genre set's blues 0.726 → 0.633
+    (BENCHMARKS.md, session 34), so only the maj7 has one by default.
     """
     if window_beats < 1:
         raise ValueError(f"window_beats must be at least 1, not {window_beats}")
+    scale = key_scale(key) if key and outside_key_margin and any(outside_key_margin.values()) else None
     for seg in segments:
         if seg["label"] == "N":
             continue
@@ -198,11 +207,23 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
         if not evidence:
             continue
         ev = {k: float(np.quantile([e[k] for e in evidence], beat_quantile)) for k in ("b7", "maj7")}
+        if scale is not None:
+            ev = {k: v - (outside_key_margin.get(k, 0.0) if (root + (10 if k == "b7" else 11)) % 12 not in scale else 0.0)
+                  for k, v in ev.items()}
         if quality == "min" and ev["b7"] >= b7_min:
             seg["label"] = f"{root_name}:min7"
         elif quality == "maj" and max(ev["b7"] - dominant_b7_min, ev["maj7"] - maj7_min) >= 0:
             seg["label"] = f"{root_name}:{'7' if ev['b7'] - dominant_b7_min >= ev['maj7'] - maj7_min else 'maj7'}"
     return segments
+
+
+def key_scale(key: str) -> set[int]:
+    """Pitch classes of a key ("A minor"): the major scale, or the natural minor with its leading tone (V, V7)."""
+    from mirray.udfs.mir import pitch_class
+
+    tonic_name, mode = key.split()
+    steps = (0, 2, 4, 5, 7, 9, 11) if mode == "major" else (0, 2, 3, 5, 7, 8, 10, 11)
+    return {(pitch_class(tonic_name) + s) % 12 for s in steps}
 
 
 BASS_DEGREES = {3: "b3", 4: "3", 7: "5", 10: "b7", 11: "7"}  # semitones above the root -> Harte bass degree
@@ -626,5 +647,5 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if vocabulary == "sevenths":
         beat_times = frame_times_sec[np.clip(np.asarray(beat_frames, dtype=int), 0, len(frame_times_sec) - 1)]
         out = add_sevenths(out, *(seventh_chroma or (chroma, frame_times_sec)), beat_times_sec=beat_times,
-                           sources=seventh_sources, **(seventh_thresholds or {}))
+                           sources=seventh_sources, key=key, **(seventh_thresholds or {}))
     return out
