@@ -184,8 +184,9 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
     ``outside_key_margin[tone]`` ("b7", "maj7") more evidence than its bar: a chord's seventh is mostly a scale tone
     (Imaj7's is the leading tone, V7's the 4th degree), while a melody's passing tone or a neighbour chord's leak lands
     anywhere (V read with a major seventh on the raised 4th). Blues I7 and IV7 are the common exception for the b7: a
-    b7 margin of 0.1 gained 0.001–0.008 sevenths WCSR on six pop GM sets but cost the genre set's blues 0.726 → 0.633
-    (BENCHMARKS.md, session 34), so only the maj7 has one by default.
+    0.1 margin on both tones moved sevenths WCSR −0.001 to +0.008 on six pop GM sets but cost the genre set's blues
+    0.726 → 0.633 (BENCHMARKS.md, session 34), so only the maj7 has one by default. ``key`` is the song's key before the
+    final chords (the first pass's), one key for the whole song.
     """
     if window_beats < 1:
         raise ValueError(f"window_beats must be at least 1, not {window_beats}")
