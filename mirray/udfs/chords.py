@@ -130,13 +130,16 @@ def _tone_level(chroma_vec: np.ndarray, pc: int, chord: set[int], floor_pcs: set
     return (chroma_vec[pc] - floor) / level if level > 0 else 0.0
 
 
+SEVENTH_SEMITONES = {"b7": 10, "maj7": 11}  # a seventh tone -> semitones above the root
+
+
 def seventh_evidence(segment_chroma: np.ndarray, root: int, minor: bool) -> dict:
     """How far the b7 and maj7 pitch classes rise above the segment's non-chord floor, relative to the
     triad (0: at the floor, 1: as loud as the triad tones)."""
     triad = chord_tones(root, "min" if minor else "maj")
     others = set(range(12)) - triad
-    return {"b7": _tone_level(segment_chroma, (root + 10) % 12, triad, others),
-            "maj7": _tone_level(segment_chroma, (root + 11) % 12, triad, others)}
+    return {tone: _tone_level(segment_chroma, (root + semitones) % 12, triad, others)
+            for tone, semitones in SEVENTH_SEMITONES.items()}
 
 
 def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray,
@@ -209,7 +212,7 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
             continue
         ev = {k: float(np.quantile([e[k] for e in evidence], beat_quantile)) for k in ("b7", "maj7")}
         if scale is not None:
-            ev = {k: v - (outside_key_margin.get(k, 0.0) if (root + (10 if k == "b7" else 11)) % 12 not in scale else 0.0)
+            ev = {k: v - (outside_key_margin.get(k, 0.0) if (root + SEVENTH_SEMITONES[k]) % 12 not in scale else 0.0)
                   for k, v in ev.items()}
         if quality == "min" and ev["b7"] >= b7_min:
             seg["label"] = f"{root_name}:min7"
