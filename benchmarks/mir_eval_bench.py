@@ -16,12 +16,16 @@ chords, agglomerative sections) shows what librosa's building blocks give withou
     # A/B a setting on the same audio, rendered once:
     .venv/bin/python benchmarks/mir_eval_bench.py --cache /tmp/gm2026 --no-essentia --set mir.chord_downbeat_bass=0
 
-CPU cost is process CPU time (all threads) per audio minute, warm (one song run first).
+CPU cost is process CPU time (all threads) per audio minute, warm (one song run first), with one BLAS/OpenMP
+thread (`--blas-threads`) as in the pipeline: Ray starts each CPU task's worker with OMP_NUM_THREADS = its num_cpus
+(1), and every core runs its own song. Two BLAS threads on this 2-core machine cost 0.96-0.99 core-s per audio minute
+for 0.75 with one, for 4-6 % less wall time (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -255,6 +259,19 @@ def add_set_option(p: argparse.ArgumentParser) -> None:
                    help="override one mirray setting for this run, e.g. --set mir.chord_downbeat_bass=0 (repeatable): A/B a change")
 
 
+def add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--blas-threads", type=int, default=1, metavar="N",
+                   help="BLAS/OpenMP threads while timing (threadpoolctl); 1 is what a Ray CPU task with num_cpus=1 gets, "
+                        "0 leaves the library default (every core)")
+
+
+def blas_threads(n: int) -> contextlib.AbstractContextManager:
+    """Cap BLAS/OpenMP pools at ``n`` threads for the timed runs; ``n`` = 0: the libraries' defaults."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(n) if n > 0 else contextlib.nullcontext()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
@@ -279,6 +296,7 @@ def main() -> None:
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     p.add_argument("--no-librosa", dest="librosa", action="store_false", help="skip the plain librosa baseline")
     add_set_option(p)
+    add_threads_option(p)
     p.add_argument("--cache", type=Path, metavar="DIR",
                    help="keep the rendered songs here and reuse them on later runs with the same corpus arguments "
                         "(rendering is most of a run; an A/B then scores the same audio)")
@@ -286,6 +304,11 @@ def main() -> None:
     args = p.parse_args()
     cfg = load_config(overrides=args.set)
     songs = cached_or_rendered(args)
+    with blas_threads(args.blas_threads):
+        measure(args, cfg, songs)
+
+
+def measure(args: argparse.Namespace, cfg: dict, songs: list[dict]) -> None:
     mirray_run(songs[0]["path"], cfg)  # warm: numba, caches
     results = {"mirray": [], "essentia": [], "librosa baseline": []}
     cost = {"mirray": 0.0, "essentia (these 3 extractors)": 0.0, "essentia MusicExtractor": 0.0, "librosa baseline": 0.0}
@@ -346,7 +369,8 @@ def main() -> None:
         print(f"\nmirray {what}: mean {conf.mean():.3f} vs {hit} accuracy {right.mean():.3f}; "
               f"expected calibration error (5 bins) {calibration_error(conf, right):.3f}; accuracy where < 0.5: "
               + (f"{right[conf < 0.5].mean():.3f} ({int((conf < 0.5).sum())} songs)" if (conf < 0.5).any() else "- (0 songs)"))
-    print(f"\nCPU cost, core-seconds per audio minute (warm), over {minutes:.0f} audio minutes")
+    threads = f"{args.blas_threads} BLAS thread(s)" if args.blas_threads else "default BLAS threads"
+    print(f"\nCPU cost, core-seconds per audio minute (warm, {threads}), over {minutes:.0f} audio minutes")
     print("| what | core-s per audio min |")
     print("|---|---:|")
     for name, c in cost.items():

@@ -18,7 +18,7 @@ from pathlib import Path
 import mir_eval
 import numpy as np
 
-from mir_eval_bench import add_set_option, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_set_option, add_threads_option, blas_threads, tempo_accuracy  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.pipeline import song
 
@@ -28,7 +28,13 @@ def main() -> None:
     p.add_argument("dirs", nargs="+")
     p.add_argument("--min-bytes", type=int, default=500_000, help="skip jingles and effects")
     add_set_option(p)
+    add_threads_option(p)
     args = p.parse_args()
+    with blas_threads(args.blas_threads):
+        report(args)
+
+
+def report(args: argparse.Namespace) -> None:
     import essentia.standard as es
 
     files = sorted(f for d in args.dirs for f in Path(d).rglob("*") if f.suffix.lower() in (".ogg", ".mp3", ".flac", ".wav")
