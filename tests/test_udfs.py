@@ -117,6 +117,16 @@ def test_resample_keeps_duration_and_pitch():
     assert np.fft.rfftfreq(len(z), 1 / sr_out)[spectrum.argmax()] == pytest.approx(440, abs=1)
 
 
+def test_span_medians_equal_one_median_per_span():
+    rng = np.random.default_rng(3)
+    features = rng.random((7, 200))
+    bounds = np.array([0, 5, 26, 47, 69, 90, 111, 140, 141, 200])  # lengths 5, 21, 21, 22, 21, 21, 29, 1, 59
+    expected = np.stack([np.median(features[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:])], axis=1)
+    np.testing.assert_array_equal(mir.span_medians(features, bounds), expected)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        mir.span_medians(features, np.array([0, 5, 5, 9]))
+
+
 def test_song_id_is_content_hash():
     assert song_id_for_bytes(b"abc") == song_id_for_bytes(bytes(b"abc"))
     assert song_id_for_bytes(b"abc") != song_id_for_bytes(b"abd")

@@ -258,9 +258,10 @@ def _envelope_per_beat(envelope: np.ndarray, beat_times_sec: list[float]) -> np.
 
 def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     """Median of ``features`` (dims, frames) from each beat to the next, shape (dims, n_beats)."""
-    import librosa
-
-    spans = librosa.util.sync(features, beat_frames, aggregate=np.median, pad=False)
+    frames = np.asarray(beat_frames, dtype=int)
+    bounds = np.unique(frames[frames <= features.shape[1]])  # the spans librosa.util.sync(pad=False) takes
+    spans = mir.span_medians(features, bounds) if len(bounds) > 1 else np.zeros((features.shape[0], 0))
+    spans = np.asfortranarray(spans) if np.isfortran(features) else spans  # as librosa lays it out: float32 sums follow the layout
     return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
 
 

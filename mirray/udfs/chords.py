@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from mirray.udfs.mir import PITCH_CLASSES, parse_label, pitch_class
+from mirray.udfs.mir import PITCH_CLASSES, parse_label, pitch_class, span_medians
 
 QUALITIES = {  # intervals above the root; Harte shorthand
     "maj": (0, 4, 7), "min": (0, 3, 7),
@@ -64,16 +64,20 @@ def _span_notes(cqt: np.ndarray, first_frame: int, end_frame: int) -> np.ndarray
     """Note activations (one per semitone from C1) of frames [``first_frame``, ``end_frame``) of a C1-based CQT: their
     median magnitude explained as a non-negative sum of note profiles with their harmonics (``_note_dictionary``);
     None when nothing sounds there."""
+    if end_frame <= first_frame:
+        return None
+    return _notes_of(np.median(cqt[:, first_frame:end_frame], axis=1))
+
+
+def _notes_of(spectrum: np.ndarray) -> np.ndarray | None:
+    """``_span_notes`` of one median CQT spectrum."""
     from scipy.optimize import nnls
 
     from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
 
-    if end_frame <= first_frame:
-        return None
-    spectrum = np.median(cqt[:, first_frame:end_frame], axis=1)
     if not np.any(spectrum > 0):
         return None
-    d = _note_dictionary(cqt.shape[0], CQT_BINS_PER_OCTAVE)
+    d = _note_dictionary(spectrum.shape[0], CQT_BINS_PER_OCTAVE)
     return nnls(d, spectrum, maxiter=20 * d.shape[1])[0]
 
 
@@ -85,8 +89,8 @@ def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     third harmonic counts as that note, not as the fifth above it: C/E keeps its C and gains no B (Mauch & Dixon's
     NNLS chroma, Chordino, solved per span instead of per frame)."""
     out = np.zeros((12, len(bounds) - 1))
-    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-        notes = _span_notes(cqt, a, b)
+    for i, spectrum in enumerate(span_medians(cqt, bounds).T):
+        notes = _notes_of(spectrum)
         if notes is not None:
             out[:, i] = np.bincount(np.arange(len(notes)) % 12, weights=notes, minlength=12)
     return out
@@ -510,7 +514,7 @@ def notes_per_beat(chroma: np.ndarray, beat_frames: np.ndarray, share: float = 0
     """Median, over the beat spans, of the pitch classes sounding at ``share`` or more of the span's strongest
     (median chroma of each span): ~1 where each beat holds one note (a broken chord, an arpeggio), 2–4 for block chords."""
     bounds = np.unique(np.clip(np.asarray(beat_frames, dtype=int), 0, chroma.shape[1]))
-    spans = [np.median(chroma[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:])]
+    spans = span_medians(chroma, bounds).T if len(bounds) > 1 else []
     counts = [int(np.sum(v >= share * v.max())) for v in spans if v.max() > 0]
     return float(np.median(counts)) if counts else 0.0
 
@@ -609,8 +613,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if span_notes is not None and span_notes.shape != (12, len(bounds) - 1):
         raise ValueError(f"span_notes must be (12, {len(bounds) - 1}) for these beats, not {span_notes.shape}")
     # median chroma of each span: before the first beat, beat to beat, after the last
-    sync = np.stack([np.median(chroma[:, a:b], axis=1) for a, b in zip(bounds[:-1], bounds[1:])], axis=1)
-    energy = np.array([chroma[:, a:b].sum() for a, b in zip(bounds[:-1], bounds[1:])])
+    sync = span_medians(chroma, bounds)
+    energy = np.add.reduceat(chroma.sum(axis=0), bounds[:-1])
     norms = np.linalg.norm(sync, axis=0)
     if compression > 0:  # one loud melody note must not outvote the accompaniment's three
         sync = np.log1p(compression * sync)
