@@ -11,6 +11,7 @@ perfect MIR front end would hand the theory stage. Scored:
 - swing ratio against the generator's (swung and straight songs apart).
 
     .venv/bin/python benchmarks/theory_audio_bench.py [--songs 32] [--cache DIR]
+    .venv/bin/python benchmarks/theory_audio_bench.py --seed 89 --stem-chords   # mix vs true stems for the chords
 
 ``--cache DIR`` shares the MIR benchmark's renders (``mir_eval_bench.py --cache DIR`` with the same --songs and
 --seed): rendering is most of a run, and both then score the same audio.
@@ -98,6 +99,49 @@ def match(ref: list[dict], est: list[dict], tol_sec: float, kind: str | None) ->
     return hits, len(ref), len(est)
 
 
+def runs(args: argparse.Namespace, cfg: dict):
+    """(input, truth, row) for every song: the cached or rendered MP3s; with ``--stem-chords`` each song rendered
+    to its true stems, once on the mix and once with the true bass + other stems for its chords."""
+    if not args.stem_chords:
+        for truth in cached_or_rendered(args):
+            yield "mix", truth, mirray_run(truth["path"], cfg)[0]
+        return
+    from mirray.corpus.gm_songs import benchmark_specs, render
+    from stem_aware_bench import analyse
+
+    for spec in benchmark_specs(args.songs, args.seed):
+        stems, truth = render(spec)
+        mix = sum(stems.values())
+        yield "mix (WAV)", truth, analyse(mix, cfg)
+        yield "mix + true bass and other stems for chords", truth, analyse(mix, cfg, harmonic=stems["bass"] + stems["other"],
+                                                                          vocals=stems["vocals"])
+
+
+class Tally:
+    """Everything the report prints, gathered song by song for one input."""
+
+    def __init__(self) -> None:
+        self.exact, self.triad, self.keys, self.swing, self.misses, self.confusions = [], [], [], [], [], Counter()
+        self.by_program: dict[int, list[float]] = {}  # exact numerals per GM program of the chord part
+        self.counts = {k: np.zeros(3) for k in (*TYPES, None)}
+        self.cpu = 0.0
+
+    def add(self, truth: dict, row: dict) -> None:
+        self.cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
+        harmonic = row["music_theory"]["harmonic_analysis"]
+        e, t, why = numeral_scores(truth, row, confusions=self.confusions)
+        self.exact.append(e)
+        self.by_program.setdefault(truth["programs"]["other"], []).append(e)
+        self.misses.append(why)
+        self.triad.append(t)
+        self.keys.append(key_over_time(truth, row))
+        self.swing.append((truth["swing_ratio"], row["music_theory"]["rhythmic_analysis"]["swing_ratio"]))
+        ref = true_cadences(truth)
+        tol = 60.0 / truth["tempo_bpm"]
+        for k in self.counts:
+            self.counts[k] += match(ref, harmonic["cadences"], tol, k)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--songs", type=int, default=32)
@@ -107,67 +151,62 @@ def main() -> None:
     p.add_argument("--soundfont", metavar="SF2", help="play every song with this soundfont, as mir_eval_bench.py --soundfont does")
     p.add_argument("--bars-per-chord", type=int, default=1, metavar="N", help="hold every chord N bars, as mir_eval_bench.py does")
     p.add_argument("--section-scale", type=int, default=1, metavar="N", help="every section N times as long, as mir_eval_bench.py does")
+    p.add_argument("--stem-chords", action="store_true",
+                   help="render each song's true stems (no MP3, no cache) and score it twice: on the mix, and with chords read "
+                        "from the true bass + other stems (mir.chord_source: stems fed the ceiling Demucs would reach)")
     add_set_option(p)
     args = p.parse_args()
+    if args.stem_chords and (args.cache or args.soundfont or args.bars_per_chord != 1 or args.section_scale != 1):
+        p.error("--stem-chords renders the default recipe itself: no --cache, --soundfont, --bars-per-chord or --section-scale")
     cfg = load_config(overrides=args.set)
     args.corpus, args.song_sec, args.tempo_drift, args.detune_cents, args.section_crash = "gm", 90.0, 0.0, 0.0, True  # the MIR bench's GM recipe
-    exact, triad, keys, swing, misses, confusions = [], [], [], [], [], Counter()
-    by_program: dict[int, list[float]] = {}  # exact numerals per GM program of the chord part
-    counts = {k: np.zeros(3) for k in (*TYPES, None)}
-    cpu = 0.0
-    for truth in cached_or_rendered(args):
-        row, _ = mirray_run(truth["path"], cfg)
-        cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
-        harmonic = row["music_theory"]["harmonic_analysis"]
-        e, t, why = numeral_scores(truth, row, confusions=confusions)
-        exact.append(e)
-        by_program.setdefault(truth["programs"]["other"], []).append(e)
-        misses.append(why)
-        triad.append(t)
-        keys.append(key_over_time(truth, row))
-        swing.append((truth["swing_ratio"], row["music_theory"]["rhythmic_analysis"]["swing_ratio"]))
-        ref = true_cadences(truth)
-        tol = 60.0 / truth["tempo_bpm"]
-        for k in counts:
-            counts[k] += match(ref, harmonic["cadences"], tol, k)
+    tallies: dict[str, Tally] = {}
+    for name, truth, row in runs(args, cfg):
+        tallies.setdefault(name, Tally()).add(truth, row)
+    for name, tally in tallies.items():
+        report(args, name, tally)
+
+
+def report(args: argparse.Namespace, name: str, t: Tally) -> None:
     played = f", played by {Path(args.soundfont).name}" if args.soundfont else ""
     played += f", chords held {args.bars_per_chord} bars" if args.bars_per_chord != 1 else ""
     played += f", sections {args.section_scale}x as long" if args.section_scale != 1 else ""
-    print(f"\nTheory from audio on {args.songs} GM songs, seed {args.seed}{played} (mirray.corpus.gm_songs, MP3, all CPU stages)")
+    print(f"\nTheory from audio on {args.songs} GM songs, seed {args.seed}{played}, input: {name} "
+          "(mirray.corpus.gm_songs, all CPU stages)")
     print("| measure | value |\n|---|---:|")
-    print(f"| roman numeral, exact figure (share of time) | {np.mean(exact):.3f} |")
-    print(f"| roman numeral, triad level (share of time) | {np.mean(triad):.3f} |")
+    print(f"| roman numeral, exact figure (share of time) | {np.mean(t.exact):.3f} |")
+    print(f"| roman numeral, triad level (share of time) | {np.mean(t.triad):.3f} |")
     for why, label in (("key", "local key wrong"), ("triad", "key right, triad wrong"),
                        ("figure", "triad right, seventh or inversion wrong")):
-        print(f"| exact figure missed: {label} | {np.mean([m[why] for m in misses]):.3f} |")
-    print(f"| key over time (share of time) | {np.mean(keys):.3f} |")
-    print(f"| theory + genre step, core-s per song | {cpu / args.songs:.3f} |")
+        print(f"| exact figure missed: {label} | {np.mean([m[why] for m in t.misses]):.3f} |")
+    print(f"| key over time (share of time) | {np.mean(t.keys):.3f} |")
+    print(f"| theory + genre step, core-s per song | {t.cpu / args.songs:.3f} |")
     # one timbre can sink a set: GM program 27 (clean electric guitar) scored 0.677 over nine held-out seeds, the rest 0.860
     print("\nExact roman numerals by the chord part's GM program")
     print("| program | songs | exact figure |\n|---|---:|---:|")
-    for program, scores in sorted(by_program.items()):
+    for program, scores in sorted(t.by_program.items()):
         print(f"| {program} | {len(scores)} | {np.mean(scores):.3f} |")
     for kind, label in (("figure", "triad right, seventh or inversion wrong"), ("triad", "key right, triad wrong")):
         if not args.confusions:
             break
-        mine = Counter({(ref, est): sec for (k, ref, est), sec in confusions.items() if k == kind})
+        mine = Counter({(ref, est): sec for (k, ref, est), sec in t.confusions.items() if k == kind})
         print(f"\nLargest misses, {label}: {sum(mine.values()):.0f} s in all")
         print("| true figure | estimated | seconds |\n|---|---|---:|")
         for (ref, est), sec in mine.most_common(args.confusions):
             print(f"| {ref} | {est} | {sec:.1f} |")
     print("\nCadences vs the same rules on the true chords, key, downbeats and sections (type must agree; ±1 beat)")
     print("| type | true | found | precision | recall | F |\n|---|---:|---:|---:|---:|---:|")
-    for k, (hits, n_ref, n_est) in counts.items():
+    for k, (hits, n_ref, n_est) in t.counts.items():
         prec, rec = hits / max(n_est, 1), hits / max(n_ref, 1)
         f = 2 * prec * rec / max(prec + rec, 1e-9)
         print(f"| {k or 'all'} | {int(n_ref)} | {int(n_est)} | {prec:.3f} | {rec:.3f} | {f:.3f} |")
     print("\nSwing ratio (long:short eighths; None when nothing sounds between the beats)")
     print("| songs | count | reported | median abs error where reported | reported > 1.3 |\n|---|---:|---:|---:|---:|")
-    for name, sel in (("swung (truth > 1)", lambda t: t > 1), ("straight", lambda t: t == 1)):
-        pairs = [(t, e) for t, e in swing if sel(t)]
-        got = [(t, e) for t, e in pairs if e is not None]
-        err = np.median([abs(e - t) for t, e in got]) if got else float("nan")
-        print(f"| {name} | {len(pairs)} | {len(got)} | {err:.3f} | {sum(e > 1.3 for _, e in got)} |")
+    for label, sel in (("swung (truth > 1)", lambda r: r > 1), ("straight", lambda r: r == 1)):
+        pairs = [(r, e) for r, e in t.swing if sel(r)]
+        got = [(r, e) for r, e in pairs if e is not None]
+        err = np.median([abs(e - r) for r, e in got]) if got else float("nan")
+        print(f"| {label} | {len(pairs)} | {len(got)} | {err:.3f} | {sum(e > 1.3 for _, e in got)} |")
 
 
 if __name__ == "__main__":
