@@ -260,7 +260,7 @@ def _per_beat(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
     """Median of ``features`` (dims, frames) from each beat to the next, shape (dims, n_beats)."""
     frames = np.asarray(beat_frames, dtype=int)
     bounds = np.unique(frames[frames <= features.shape[1]])  # the spans librosa.util.sync(pad=False) takes
-    spans = mir.span_medians(features, bounds) if len(bounds) > 1 else np.zeros((features.shape[0], 0))
+    spans = mir.span_medians(features, bounds)
     spans = np.asfortranarray(spans) if np.isfortran(features) else spans  # as librosa lays it out: float32 sums follow the layout
     return np.pad(spans, ((0, 0), (0, max(0, len(beat_frames) - spans.shape[1]))), mode="edge")[:, :len(beat_frames)]
 

@@ -514,7 +514,7 @@ def notes_per_beat(chroma: np.ndarray, beat_frames: np.ndarray, share: float = 0
     """Median, over the beat spans, of the pitch classes sounding at ``share`` or more of the span's strongest
     (median chroma of each span): ~1 where each beat holds one note (a broken chord, an arpeggio), 2–4 for block chords."""
     bounds = np.unique(np.clip(np.asarray(beat_frames, dtype=int), 0, chroma.shape[1]))
-    spans = span_medians(chroma, bounds).T if len(bounds) > 1 else []
+    spans = span_medians(chroma, bounds).T
     counts = [int(np.sum(v >= share * v.max())) for v in spans if v.max() > 0]
     return float(np.median(counts)) if counts else 0.0
 
