@@ -496,33 +496,3 @@ def test_a_seventh_outside_the_key_needs_more_evidence():
     margin = {"maj7": 0.1}
     assert chords.add_sevenths([dict(s) for s in g_seg], g, times, key="G major", outside_key_margin=margin)[0]["label"] == "G:maj7"
     assert chords.add_sevenths([dict(s) for s in g_seg], g, times, key="C major", outside_key_margin=margin)[0]["label"] == "G:maj"
-
-
-def _spectra_of(partials: tuple[float, ...], chords_midi: list[list[int]], frames_per_chord: int = 8) -> np.ndarray:
-    """A C1-based CQT (36 bins per octave) of block chords played by an instrument with these partial amplitudes."""
-    place = chords._partial_placements(252, 36, len(partials))
-    notes = np.zeros((84, len(chords_midi) * frames_per_chord))
-    for i, chord in enumerate(chords_midi):
-        for midi in chord:
-            notes[midi - 24, i * frames_per_chord:(i + 1) * frames_per_chord] = 1.0
-    return np.tensordot(np.asarray(partials), place, 1) @ notes
-
-
-def test_fit_partials_finds_an_instrument_whose_third_and_fifth_partials_outweigh_its_fundamental():
-    guitar = (0.5, 0.6, 1.0, 0.3, 0.8, 0.2, 0.1, 0.05, 0.05, 0.02)
-    plain = tuple(0.8 ** h for h in range(10))
-    progression = [[50, 53, 57], [55, 59, 62], [48, 52, 55], [57, 60, 64], [53, 57, 60], [52, 55, 59]]  # Dm G C Am F Em
-    for truth in (guitar, plain):
-        spectra = _spectra_of(truth, progression)
-        fitted = np.array(chords.fit_partials(spectra, np.arange(0, spectra.shape[1] + 1, 8)))
-        assert np.abs(fitted - np.array(truth) / max(truth)).max() < 0.15, (truth, fitted.round(2))
-    assert chords.fit_partials(np.zeros((252, 40)), np.arange(0, 41, 8)) is None
-
-
-def test_templates_with_the_songs_partials_name_the_chord_the_default_templates_miss():
-    guitar = (0.3, 0.4, 1.0, 0.3, 1.0, 0.3)  # 3rd and 5th partials three times the fundamental
-    for triad, truth, default_reading in (([50, 53, 57], "D:min", "A:min"), ([48, 52, 55], "C:maj", "E:min")):
-        chroma = mir.chroma_from_cqt(_spectra_of(guitar, [triad]))[:, 0]
-        for partials, expected in ((None, default_reading), (guitar, truth)):
-            labels, templates = chords.chord_templates("majmin", partials=partials)
-            assert labels[int(np.argmax(templates @ chroma))] == expected

@@ -129,11 +129,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 sources["min", "b7"] = low
             min7_bar = mir_cfg["chord_min7_below_melody_b7_min" if ("min", "b7") in sources else "chord_min7_b7_min"]
             row["chord_source"] = "mix" if harmonic is None else "stems"
-            # an instrument's own stem shows its partials (a clean guitar's strong 3rd and 5th); a mix does not
-            partials = (chords.fit_partials(chord_cqt, chords.span_bounds(beat_frames, chord_cqt.shape[1]))
-                        if harmonic is not None and mir_cfg["chord_stem_partials"] else None)
-            first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"],
-                                           partials=partials)
+            first = chords.estimate_chords(first_chroma, frame_times, beat_frames, duration_sec, "majmin", mir_cfg["chord_self_transition"])
             if mir_cfg["harmonic_rhythm_level"] and row["beat_times_sec"]:  # a chorale tracked at its eighths: back to the quarter
                 level = beat_refine.harmonic_rhythm_level(np.asarray(row["beat_times_sec"]), first, onset_env, mir_sr / hop,
                                                           mir_cfg["tempo_min_bpm"])
@@ -185,7 +181,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             bar_bass = 0.0 if fast else mir_cfg["chord_downbeat_bass"]
             # the notes sounding in each span (NNLS): a quarter of each chord match, and the final key's profile
             bounds = chords.span_bounds(chord_frames, chord_chroma.shape[1])
-            span_notes = (chords.nnls_span_chroma(chord_cqt, bounds, partials)
+            span_notes = (chords.nnls_span_chroma(chord_cqt, bounds)
                           if mir_cfg["chord_notes_weight"] or mir_cfg["key_notes_weight"] else None)
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
@@ -198,8 +194,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
                                                    seventh_sources=sources, span_notes=span_notes,
-                                                   note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"],
-                                                   partials=partials)
+                                                   note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"])
             if mir_cfg["chord_inversions"]:
                 chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"],
                                       cqt=chord_cqt if mir_cfg["chord_inversion_lowest_note"] else None,

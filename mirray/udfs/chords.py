@@ -19,28 +19,20 @@ VOCABULARIES = {"majmin": ("maj", "min"), "sevenths": ("maj", "min", "7", "maj7"
 HARMONIC_PCS = (0, 0, 7, 0, 4, 7)
 
 
-# Pitch class of each partial h = 1, 2, … above its note: round(12 log2 h) mod 12.
-PARTIAL_PCS = tuple(int(round(12 * np.log2(h))) % 12 for h in range(1, 17))
-
-
-def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6,
-                    partials: tuple[float, ...] | None = None) -> tuple[list[str], np.ndarray]:
+def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6) -> tuple[list[str], np.ndarray]:
     """Labels (root:quality for every root, then "N") and unit-norm 12-bin templates, shape (n_chords, 12).
 
     Each chord tone brings its harmonics (weights ``harmonic_decay``**(h-1)), as real tones do in a
     chromagram: the third of a triad puts energy on the major seventh, the fifth on the ninth, and a
     plain-tone template would mistake triads for seventh chords. The root weighs 1.5 (it carries the bass).
-    ``partials``: the amplitude of each partial h = 1, 2, … instead (``fit_partials``: the song's own instrument).
     """
-    weights = (tuple(harmonic_decay ** h for h in range(len(HARMONIC_PCS))), HARMONIC_PCS) if partials is None else \
-        (tuple(partials), PARTIAL_PCS[:len(partials)])
     labels, rows = [], []
     for quality in VOCABULARIES[vocabulary]:
         for root in range(12):
             t = np.zeros(12)
             for i, iv in enumerate(QUALITIES[quality]):
-                for w, hpc in zip(*weights):
-                    t[(root + iv + hpc) % 12] += (1.5 if i == 0 else 1.0) * w
+                for h, hpc in enumerate(HARMONIC_PCS):
+                    t[(root + iv + hpc) % 12] += (1.5 if i == 0 else 1.0) * harmonic_decay ** h
             labels.append(f"{PITCH_CLASSES[root]}:{quality}")
             rows.append(t / np.linalg.norm(t))
     labels.append("N")
@@ -48,69 +40,24 @@ def chord_templates(vocabulary: str = "majmin", harmonic_decay: float = 0.6,
     return labels, np.array(rows)
 
 
-def _note_dictionary(n_bins: int, bins_per_octave: int, partials: tuple[float, ...] | None = None) -> np.ndarray:
-    """``_note_dictionary_of`` with 8 partials at 0.8**(h-1), or the song's own ``partials`` (``fit_partials``)."""
-    return _note_dictionary_of(n_bins, bins_per_octave, tuple(0.8 ** h for h in range(8)) if partials is None else tuple(partials))
-
-
 @functools.lru_cache(maxsize=4)
-def _note_dictionary_of(n_bins: int, bins_per_octave: int, partials: tuple[float, ...], normalise: bool = True) -> np.ndarray:
+def _note_dictionary(n_bins: int, bins_per_octave: int, harmonics: int = 8, decay: float = 0.8) -> np.ndarray:
     """(n_bins, n_notes), read-only and built once per shape: each semitone's CQT profile, fundamental at bin 3k (a
-    C1-based CQT tuned to the recording) and its partials h = 1, 2, … at ``partials[h - 1]``, split linearly between
+    C1-based CQT tuned to the recording) and ``harmonics`` partials at ``decay``**(h-1), split linearly between
     neighbouring bins."""
     per_semitone = bins_per_octave // 12
     n_notes = n_bins // per_semitone
     d = np.zeros((n_bins, n_notes))
     for k in range(n_notes):
-        for h, amplitude in enumerate(partials, start=1):
+        for h in range(1, harmonics + 1):
             pos = per_semitone * k + bins_per_octave * np.log2(h)
             lo, frac = int(pos), pos - int(pos)
             for b, w in ((lo, 1.0 - frac), (lo + 1, frac)):
                 if b < n_bins:
-                    d[b, k] += w * amplitude
-    if normalise:
-        d /= np.linalg.norm(d, axis=0)
+                    d[b, k] += w * decay ** (h - 1)
+    d /= np.linalg.norm(d, axis=0)
     d.flags.writeable = False
     return d
-
-
-@functools.lru_cache(maxsize=4)
-def _partial_placements(n_bins: int, bins_per_octave: int, harmonics: int) -> np.ndarray:
-    """(harmonics, n_bins, n_notes): where partial h of each semitone from C1 falls in the CQT (``_note_dictionary_of``
-    with only that partial, before normalising)."""
-    p = np.stack([_note_dictionary_of.__wrapped__(n_bins, bins_per_octave, tuple(float(i == h) for i in range(harmonics)), False)
-                  for h in range(harmonics)])
-    p.flags.writeable = False
-    return p
-
-
-def fit_partials(cqt: np.ndarray, bounds: np.ndarray, harmonics: int = 10, rounds: int = 3, max_spans: int = 64) -> tuple[float, ...] | None:
-    """The song's own partial amplitudes (partial 1 … ``harmonics``, the largest 1): alternating non-negative least
-    squares between each span's notes (``_notes_of`` with the current partials) and one partial profile shared by
-    every note, on at most ``max_spans`` evenly spread spans' median CQT. Meant for an instrument's own stem, where
-    it finds a clean electric guitar's strong 3rd and 5th partials; on a full mix, drums and voice leave most of the
-    spectrum unexplained and it does not tell timbres apart (BENCHMARKS.md, session 35). None for silence."""
-    from scipy.optimize import nnls
-
-    from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
-
-    spectra = span_medians(cqt, bounds)
-    spectra = spectra[:, np.any(spectra > 0, axis=0)]
-    if spectra.shape[1] == 0:
-        return None
-    spectra = spectra[:, np.linspace(0, spectra.shape[1] - 1, min(max_spans, spectra.shape[1])).astype(int)]
-    place = _partial_placements(cqt.shape[0], CQT_BINS_PER_OCTAVE, harmonics)
-    partials = 0.8 ** np.arange(harmonics)
-    for _ in range(rounds):
-        raw = np.tensordot(partials, place, 1)
-        norms = np.maximum(np.linalg.norm(raw, axis=0), 1e-12)
-        notes = np.stack([nnls(raw / norms, s, maxiter=20 * raw.shape[1])[0] for s in spectra.T], axis=1) / norms[:, None]
-        design = np.stack([(place[h] @ notes).ravel() for h in range(harmonics)], axis=1)
-        fitted = nnls(design, spectra.ravel(), maxiter=20 * harmonics)[0]
-        if not fitted.any():
-            return None
-        partials = fitted / fitted.max()
-    return tuple(float(a) for a in partials)
 
 
 def _span_notes(cqt: np.ndarray, first_frame: int, end_frame: int) -> np.ndarray | None:
@@ -122,19 +69,19 @@ def _span_notes(cqt: np.ndarray, first_frame: int, end_frame: int) -> np.ndarray
     return _notes_of(np.median(cqt[:, first_frame:end_frame], axis=1))
 
 
-def _notes_of(spectrum: np.ndarray, partials: tuple[float, ...] | None = None) -> np.ndarray | None:
-    """``_span_notes`` of one median CQT spectrum (with ``partials``: notes of that partial profile)."""
+def _notes_of(spectrum: np.ndarray) -> np.ndarray | None:
+    """``_span_notes`` of one median CQT spectrum."""
     from scipy.optimize import nnls
 
     from mirray.udfs.mir import CQT_BINS_PER_OCTAVE
 
     if not np.any(spectrum > 0):
         return None
-    d = _note_dictionary(spectrum.shape[0], CQT_BINS_PER_OCTAVE, partials)
+    d = _note_dictionary(spectrum.shape[0], CQT_BINS_PER_OCTAVE)
     return nnls(d, spectrum, maxiter=20 * d.shape[1])[0]
 
 
-def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray, partials: tuple[float, ...] | None = None) -> np.ndarray:
+def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Chroma of each span's notes, shape (12, n_spans), spans between the strictly increasing frame ``bounds``: the
     span's median CQT magnitude (C1-based,
     ``mir.CQT_BINS_PER_OCTAVE``) explained as a non-negative sum of note profiles with their harmonics
@@ -143,7 +90,7 @@ def nnls_span_chroma(cqt: np.ndarray, bounds: np.ndarray, partials: tuple[float,
     NNLS chroma, Chordino, solved per span instead of per frame)."""
     out = np.zeros((12, len(bounds) - 1))
     for i, spectrum in enumerate(span_medians(cqt, bounds).T):
-        notes = _notes_of(spectrum, partials)
+        notes = _notes_of(spectrum)
         if notes is not None:
             out[:, i] = np.bincount(np.arange(len(notes)) % 12, weights=notes, minlength=12)
     return out
@@ -633,7 +580,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
                     downbeat_bass_weight: float = 0.0, reroot: bool = False,
                     seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, span_notes: np.ndarray | None = None,
-                    note_weight: float = 0.25, bass_quantile: float = 50.0, partials: tuple[float, ...] | None = None) -> list[dict]:
+                    note_weight: float = 0.25, bass_quantile: float = 50.0) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
@@ -655,11 +602,10 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     with ``reroot`` too, a bar's triad over a bass a third below becomes that bass note's seventh chord (``reroot_over_bass``).
     With ``span_notes`` (12, n_spans), the notes of each span between ``span_bounds(beat_frames, n_frames)``
     (``nnls_span_chroma`` of the C1-based CQT the chroma folds), each span's similarity is ``note_weight`` × its
-    notes' (against plain-tone templates) plus the rest × its folded chroma's. ``partials``: the chord instrument's
-    partial amplitudes (``fit_partials``), for templates whose tones carry those partials.
+    notes' (against plain-tone templates) plus the rest × its folded chroma's.
     Returns [{"start_sec", "end_sec", "label"}], merged.
     """
-    labels, templates = chord_templates("majmin", partials=partials)
+    labels, templates = chord_templates("majmin")
     n_frames = chroma.shape[1]
     bounds = span_bounds(beat_frames, n_frames)
     if len(bounds) < 2:
