@@ -19,7 +19,7 @@ chords, agglomerative sections) shows what librosa's building blocks give withou
 CPU cost is process CPU time (all threads) per audio minute, warm (one song run first), with one BLAS/OpenMP
 thread (`--blas-threads`) as in the pipeline: Ray starts each CPU task's worker with OMP_NUM_THREADS = its num_cpus
 (1), and every core runs its own song. Two BLAS threads on this 2-core machine cost 0.96-0.99 core-s per audio minute
-for 0.75 with one, for 4-6 % less wall time (BENCHMARKS.md).
+for 0.75 with one, for 3-6 % less wall time (BENCHMARKS.md).
 """
 
 from __future__ import annotations
