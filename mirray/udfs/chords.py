@@ -227,8 +227,6 @@ def add_sevenths(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.n
 
 def key_scale(key: str) -> set[int]:
     """Pitch classes of a key ("A minor"): the major scale, or the natural minor with its leading tone (V, V7)."""
-    from mirray.udfs.mir import pitch_class
-
     tonic_name, mode = key.split()
     steps = (0, 2, 4, 5, 7, 9, 11) if mode == "major" else (0, 2, 3, 5, 7, 8, 10, 11)
     return {(pitch_class(tonic_name) + s) % 12 for s in steps}
