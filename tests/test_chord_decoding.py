@@ -138,6 +138,38 @@ def test_upper_three_notes_of_a_seventh_chord_after_the_downbeat_join_it():
     assert len(chords.merge_upper_structures([dict(x) for x in runs_on], maj7, frame_times, [0.0, 2.0])) == 2
 
 
+def test_a_change_inside_the_bar_that_brings_no_new_note_goes_back():
+    """A♭ for a bar whose second half sounds only its fifth (a broken chord and a walking bass on E♭): the decoder reads
+    E♭ there, a triad on the loudest note; no note outside A♭ calls for it, so the bar stays A♭. A second half with
+    G and B♭ beside the E♭ is a real change to E♭, and so is one that runs on into the next bar."""
+    frame_times = np.arange(400) * 0.01  # 4 s, bars at 0 and 2 s
+    beat_frames, beats, downbeats = np.arange(0, 400, 50), list(np.arange(8) * 0.5), [0.0, 2.0]
+    ab, c, eb, g, bb = 8, 0, 3, 7, 10
+
+    def chroma_of(second_half: dict) -> np.ndarray:
+        out = np.full((12, len(frame_times)), 0.05)
+        for bar in (0.0, 2.0):
+            first = (frame_times >= bar) & (frame_times < bar + 1.0)
+            out[ab, first], out[c, first], out[eb, first] = 1.0, 0.6, 0.5
+            second = (frame_times >= bar + 1.0) & (frame_times < bar + 2.0)
+            for pc, level in second_half.items():
+                out[pc, second] = level
+        return out
+
+    meter = {"beat_times_sec": beats, "downbeat_times_sec": downbeats, "beats_per_bar": 4}
+    fifth_only = chroma_of({eb: 1.0, bb: 0.3, g: 0.2})
+    decoded = chords.estimate_chords(fifth_only, frame_times, beat_frames, 4.0, "majmin", meter=meter)
+    assert [x["label"] for x in decoded] == ["Ab:maj", "Eb:maj"] * 2  # the case the pass is for
+    joined = chords.estimate_chords(fifth_only, frame_times, beat_frames, 4.0, "majmin", meter=meter, inner_change_share=0.6)
+    assert [(x["start_sec"], x["end_sec"], x["label"]) for x in joined] == [(0.0, 4.0, "Ab:maj")]
+    real = chords.estimate_chords(chroma_of({eb: 1.0, g: 0.8, bb: 0.8}), frame_times, beat_frames, 4.0, "majmin", meter=meter,
+                                  inner_change_share=0.6)
+    assert [x["label"] for x in real] == ["Ab:maj", "Eb:maj"] * 2
+    runs_on = [{"start_sec": 0.0, "end_sec": 1.0, "label": "Ab:maj"}, {"start_sec": 1.0, "end_sec": 4.0, "label": "Eb:maj"}]
+    out = chords.join_inner_changes(runs_on, fifth_only, frame_times, downbeats)
+    assert [(x["start_sec"], x["end_sec"], x["label"]) for x in out] == [(0.0, 2.0, "Ab:maj"), (2.0, 4.0, "Eb:maj")]
+
+
 def test_dominant_seventh_bar_is_lower_than_the_minor_sevenths():
     """A minor third's 3rd partial is the chord's b7, so a plain harmonic-rich C minor triad shows b7
     evidence (~0.13) and must stay a triad; nothing in a major triad's partials lands on its b7, so a soft

@@ -193,6 +193,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                                                               "maj7": mir_cfg["chord_maj7_outside_key_margin"]}},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
+                                                   inner_change_share=mir_cfg["chord_inner_change_share"],
                                                    seventh_sources=sources, span_notes=span_notes,
                                                    note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"])
             if mir_cfg["chord_inversions"]:

@@ -500,6 +500,37 @@ def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times
     return out
 
 
+def join_inner_changes(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray, downbeat_times_sec: list[float],
+                       share: float = 0.6, tol_sec: float = 0.1) -> list[dict]:
+    """Undo chord changes inside a bar that no note calls for: where a chord starts off the downbeat and every pitch
+    class of ``chroma`` (median over its frames up to the next downbeat) at ``share`` or more of the loudest is a tone
+    of the chord before it, that part of the bar goes back to the chord before. A broken chord or walking bass that
+    sits on the fifth for half a bar otherwise reads as the fifth's own triad (A♭ for two beats, then E♭ on its
+    E♭s): the root weighs most in a template, and the half-bar prior is weak because real harmony does change there.
+    A real change brings a note the first chord lacks (C → Am its A, C → G its B and D)."""
+    downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
+    out: list[dict] = []
+    for seg in segments:
+        seg = dict(seg)
+        prev = out[-1] if out else None
+        if (prev is not None and "N" not in (prev["label"], seg["label"]) and len(downbeats)
+                and np.min(np.abs(downbeats - seg["start_sec"])) >= tol_sec):
+            later = downbeats[downbeats > seg["start_sec"] + tol_sec]
+            bar_end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
+            frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < bar_end)
+            if frames.any():
+                v = np.median(chroma[:, frames], axis=1)
+                root, quality, _ = parse_label(prev["label"])
+                if v.max() > 0 and set(np.flatnonzero(v >= share * v.max()).tolist()) <= chord_tones(pitch_class(root), quality):
+                    prev["end_sec"] = bar_end
+                    if seg["end_sec"] <= bar_end + tol_sec:
+                        prev["end_sec"] = seg["end_sec"]
+                        continue
+                    seg["start_sec"] = bar_end
+        out.append(seg)
+    return out
+
+
 def chord_beats(chord_list: list[dict], beat_times_sec: list[float]) -> float:
     """Median length of the chords, in beats (harmonic rhythm: ~1 for a chorale, 2-8 for pop); inf without any."""
     if len(beat_times_sec) < 2 or not chord_list:
@@ -576,7 +607,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     key: str | None = None, key_bonus: float = 0.02, meter: dict | None = None,
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
-                    downbeat_bass_weight: float = 0.0, reroot: bool = False,
+                    downbeat_bass_weight: float = 0.0, reroot: bool = False, inner_change_share: float = 0.0,
                     seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, span_notes: np.ndarray | None = None,
                     note_weight: float = 0.25, bass_quantile: float = 50.0) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
@@ -598,6 +629,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     With ``meter``, ``bass`` (``bass_chroma``, same frames) and ``downbeat_bass_weight`` > 0, every span of a bar adds
     that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``);
     with ``reroot`` too, a bar's triad over a bass a third below becomes that bass note's seventh chord (``reroot_over_bass``).
+    With ``meter`` and ``inner_change_share`` > 0, a change inside a bar that brings no new note of that share of the
+    loudest goes back to the chord before it (``join_inner_changes``).
     With ``span_notes`` (12, n_spans), the notes of each span between ``span_bounds(beat_frames, n_frames)``
     (``nnls_span_chroma`` of the C1-based CQT the chroma folds), each span's similarity is ``note_weight`` × its
     notes' (against plain-tone templates) plus the rest × its folded chroma's.
@@ -647,6 +680,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if meter and upper_structures and meter.get("downbeat_times_sec"):
         out = merge_upper_structures(out, *(seventh_chroma or (chroma, frame_times_sec)), meter["downbeat_times_sec"],
                                      "sevenths" if vocabulary == "sevenths" else "majmin")
+    if meter and inner_change_share and meter.get("downbeat_times_sec"):
+        out = _merged(join_inner_changes(out, chroma, frame_times_sec, meter["downbeat_times_sec"], inner_change_share))
     if meter and reroot and bass is not None and meter.get("downbeat_times_sec"):
         out = _merged(reroot_over_bass(out, bass, frame_times_sec, meter["beat_times_sec"], meter["downbeat_times_sec"], vocabulary,
                                         bass_quantile=bass_quantile))
