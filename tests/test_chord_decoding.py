@@ -165,6 +165,10 @@ def test_a_change_inside_the_bar_that_brings_no_new_note_goes_back():
     real = chords.estimate_chords(chroma_of({eb: 1.0, g: 0.8, bb: 0.8}), frame_times, beat_frames, 4.0, "majmin", meter=meter,
                                   inner_change_share=0.6)
     assert [x["label"] for x in real] == ["Ab:maj", "Eb:maj"] * 2
+    # not where the chords change faster (a chorale's, a beat each, voice-lead): here they last 2 beats, under 3
+    chorale_like = chords.estimate_chords(fifth_only, frame_times, beat_frames, 4.0, "majmin", meter=meter, inner_change_share=0.6,
+                                          inner_change_min_chord_beats=3)
+    assert [x["label"] for x in chorale_like] == ["Ab:maj", "Eb:maj"] * 2
     runs_on = [{"start_sec": 0.0, "end_sec": 1.0, "label": "Ab:maj"}, {"start_sec": 1.0, "end_sec": 4.0, "label": "Eb:maj"}]
     out = chords.join_inner_changes(runs_on, fifth_only, frame_times, downbeats)
     assert [(x["start_sec"], x["end_sec"], x["label"]) for x in out] == [(0.0, 2.0, "Ab:maj"), (2.0, 4.0, "Eb:maj")]

@@ -183,7 +183,6 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             bounds = chords.span_bounds(chord_frames, chord_chroma.shape[1])
             span_notes = (chords.nnls_span_chroma(chord_cqt, bounds)
                           if mir_cfg["chord_notes_weight"] or mir_cfg["key_notes_weight"] else None)
-            # a change inside the bar that brings no new note goes back; not chorale-style (Bach audio numerals 0.589 -> 0.569)
             row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
                                                    mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
                                                    meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
@@ -194,7 +193,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                                                               "maj7": mir_cfg["chord_maj7_outside_key_margin"]}},
                                                    compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
                                                    bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   inner_change_share=0.0 if fast else mir_cfg["chord_inner_change_share"],
+                                                   inner_change_share=mir_cfg["chord_inner_change_share"],
+                                                   inner_change_min_chord_beats=mir_cfg["chord_inner_change_min_chord_beats"],
                                                    seventh_sources=sources, span_notes=span_notes,
                                                    note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"])
             if mir_cfg["chord_inversions"]:

@@ -608,6 +608,7 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     seventh_chroma: tuple[np.ndarray, np.ndarray] | None = None, seventh_thresholds: dict | None = None,
                     compression: float = 0.0, upper_structures: bool = False, bass: np.ndarray | None = None,
                     downbeat_bass_weight: float = 0.0, reroot: bool = False, inner_change_share: float = 0.0,
+                    inner_change_min_chord_beats: float = 0.0,
                     seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, span_notes: np.ndarray | None = None,
                     note_weight: float = 0.25, bass_quantile: float = 50.0) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
@@ -630,7 +631,9 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     that weight × how clearly the bar's downbeat bass note is one of the chord's tones (``downbeat_bass_in_chord``);
     with ``reroot`` too, a bar's triad over a bass a third below becomes that bass note's seventh chord (``reroot_over_bass``).
     With ``meter`` and ``inner_change_share`` > 0, a change inside a bar that brings no new note of that share of the
-    loudest goes back to the chord before it (``join_inner_changes``).
+    loudest goes back to the chord before it (``join_inner_changes``), where the chords last ``inner_change_min_chord_beats``
+    beats or more (median, ``chord_beats``): in a chorale, whose chords change on every beat, a chord that sounds only
+    notes of the one before is voice leading.
     With ``span_notes`` (12, n_spans), the notes of each span between ``span_bounds(beat_frames, n_frames)``
     (``nnls_span_chroma`` of the C1-based CQT the chroma folds), each span's similarity is ``note_weight`` × its
     notes' (against plain-tone templates) plus the rest × its folded chroma's.
@@ -680,7 +683,8 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
     if meter and upper_structures and meter.get("downbeat_times_sec"):
         out = merge_upper_structures(out, *(seventh_chroma or (chroma, frame_times_sec)), meter["downbeat_times_sec"],
                                      "sevenths" if vocabulary == "sevenths" else "majmin")
-    if meter and inner_change_share and meter.get("downbeat_times_sec"):
+    if (meter and inner_change_share and meter.get("downbeat_times_sec")
+            and chord_beats(out, meter["beat_times_sec"]) >= inner_change_min_chord_beats):
         out = _merged(join_inner_changes(out, chroma, frame_times_sec, meter["downbeat_times_sec"], inner_change_share))
     if meter and reroot and bass is not None and meter.get("downbeat_times_sec"):
         out = _merged(reroot_over_bass(out, bass, frame_times_sec, meter["beat_times_sec"], meter["downbeat_times_sec"], vocabulary,
