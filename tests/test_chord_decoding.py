@@ -410,6 +410,9 @@ def test_an_arpeggio_is_not_fast_harmony():
     per_beat = [{"start_sec": t, "end_sec": t + 0.5, "label": "C:maj"} for t in beats[:-1]]  # first pass a beat long
     assert chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(block, frames))
     assert not chords.fast_harmony(per_beat, beats, 1.5, chords.notes_per_beat(one_note, frames))
+    # a chord on every beat at 156 BPM is a walking bass read note by note, not a chorale; at 80 BPM it is one
+    assert not chords.fast_harmony(per_beat, beats, 1.5, 3.0, tempo_bpm=156.0, max_tempo_bpm=130.0)
+    assert chords.fast_harmony(per_beat, beats, 1.5, 3.0, tempo_bpm=80.0, max_tempo_bpm=130.0)
     assert np.array_equal(chords.decoding_frames(frames, chords.fast_harmony(per_beat, beats, 1.5, 1.0)), frames)  # arpeggio: beats only
     assert len(chords.decoding_frames(frames, chords.fast_harmony(per_beat, beats, 1.5, 3.0))) == 2 * len(frames) - 1
 

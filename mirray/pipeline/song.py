@@ -175,7 +175,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                          "p_half_bar": mir_cfg["chord_change_half_bar"], "p_other": mir_cfg["chord_change_other"]}
             # chorale-like: chords a beat long or less, decoded on half-beats too; not an arpeggio's one note a beat
             fast = chords.fast_harmony(first, row["beat_times_sec"], mir_cfg["chord_half_beats"],
-                                       chords.notes_per_beat(first_chroma, beat_frames))
+                                       chords.notes_per_beat(first_chroma, beat_frames), tempo_bpm=row["tempo_bpm"],
+                                       max_tempo_bpm=mir_cfg["chord_half_beats_max_tempo_bpm"])
             chord_frames = chords.decoding_frames(beat_frames, fast)
             # the downbeat's bass speaks for the bar where chords last about a bar; in a chorale each beat's bass is its own chord's
             bar_bass = 0.0 if fast else mir_cfg["chord_downbeat_bass"]
