@@ -552,15 +552,15 @@ def fast_harmony(first_chords: list[dict], beat_times_sec: list[float], half_bea
                  beat_notes: float | None = None, min_notes: float = 1.5, tempo_bpm: float | None = None,
                  max_tempo_bpm: float = float("inf")) -> bool:
     """Whether the first-pass chords last ``half_beats_at_most`` beats or less (median): music that changes
-    chord on every beat, like a chorale. Not above ``max_tempo_bpm`` (``tempo_bpm``): harmony that changes on every beat
-    of a fast tempo (two chords a second and more) is rarer than a walking bass whose notes the first pass reads as
-    chords (two swing songs at 154 and 156 BPM decoded chorale-style: numerals 0.28 and 0.33; 0.81 and 0.55 on beats). Not when most beats hold a single note (``beat_notes``, from
-    ``notes_per_beat``, under ``min_notes``): over an arpeggio each beat's one note reads as its own major
-    triad, so first-pass chords a beat long say nothing about the harmonic rhythm (a swing song's broken
-    chords, each a bar long, decoded as a chorale: majmin 0.37; on beats, with the downbeat bass and the key
-    read again, 0.77). The count
-    does not separate textures cleanly: 2 of 40 rendered Bach chorales (a loud soprano) also read 1 and are
-    decoded on beats; their keys stayed right, and the 18 RomanText organ chorales read the same (BENCHMARKS.md)."""
+    chord on every beat, like a chorale. Not above ``max_tempo_bpm`` (``tempo_bpm``): harmony that changes on every
+    beat of a fast tempo (two chords a second and more) is rarer than a walking bass whose notes the first pass reads
+    as chords (two swing songs at 154 and 156 BPM decoded chorale-style: numerals 0.28 and 0.33; 0.81 and 0.55 on
+    beats). Not when most beats hold a single note (``beat_notes``, from ``notes_per_beat``, under ``min_notes``):
+    over an arpeggio each beat's one note reads as its own major triad, so first-pass chords a beat long say nothing
+    about the harmonic rhythm (a swing song's broken chords, each a bar long, decoded as a chorale: majmin 0.37; on
+    beats, with the downbeat bass and the key read again, 0.77). The count does not separate textures cleanly: 2 of
+    40 rendered Bach chorales (a loud soprano) also read 1 and are decoded on beats; their keys stayed right, and the
+    18 RomanText organ chorales read the same (BENCHMARKS.md)."""
     if (beat_notes is not None and beat_notes < min_notes) or (tempo_bpm or 0.0) > max_tempo_bpm:
         return False
     return chord_beats(first_chords, beat_times_sec) <= half_beats_at_most
