@@ -35,25 +35,17 @@ def chord_chroma(path: Path, cfg: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def inner_changes(truth: dict, row: dict, chroma: np.ndarray, times: np.ndarray, shares: list[float]) -> list[tuple[bool, list[bool]]]:
-    """(real?, [flagged at each share]) for each estimated change off the downbeats."""
+    """(real?, [flagged at each share]) for each estimated change off the downbeats: ``chords.join_inner_changes``'s test."""
     downbeats = np.asarray(row["downbeat_times_sec"] or [], dtype=np.float64)
     true_bounds = np.array([c[0] for c in truth["chords"]])
-    est = row["chords"]
     out = []
-    for before, seg in zip(est[:-1], est[1:]):
+    for before, seg in zip(row["chords"][:-1], row["chords"][1:]):
         t = seg["start_sec"]
-        if not len(downbeats) or np.min(np.abs(downbeats - t)) <= 0.1 or "N" in (before["label"], seg["label"]):
+        bar_end = chords.inner_part_end(t, seg["end_sec"], downbeats)
+        if bar_end is None or "N" in (before["label"], seg["label"]) or not ((times >= t) & (times < bar_end)).any():
             continue
-        later = downbeats[downbeats > t + 0.1]
-        bar_end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
-        frames = (times >= t) & (times < bar_end)
-        if not frames.any():
-            continue
-        v = np.median(chroma[:, frames], axis=1)
-        root, quality, _ = mir.parse_label(before["label"])
-        tones = chords.chord_tones(mir.pitch_class(root), quality.split("/")[0])
         real = bool(len(true_bounds)) and float(np.min(np.abs(true_bounds - t))) < 0.2
-        out.append((real, [set(np.flatnonzero(v >= s * v.max()).tolist()) <= tones for s in shares]))
+        out.append((real, [chords.brings_no_new_note(chroma, times, t, bar_end, before["label"], s) for s in shares]))
     return out
 
 

@@ -500,33 +500,46 @@ def merge_upper_structures(segments: list[dict], chroma: np.ndarray, frame_times
     return out
 
 
+def inner_part_end(start_sec: float, end_sec: float, downbeats: np.ndarray, tol_sec: float = 0.1) -> float | None:
+    """Where the part of a chord [``start_sec``, ``end_sec``) inside its first bar ends (the next downbeat, or the chord's
+    end before it); None when the chord starts on a downbeat (within ``tol_sec``) or there are none."""
+    if not len(downbeats) or np.min(np.abs(downbeats - start_sec)) < tol_sec:
+        return None
+    later = downbeats[downbeats > start_sec + tol_sec]
+    return min(end_sec, later[0]) if len(later) else end_sec
+
+
+def brings_no_new_note(chroma: np.ndarray, frame_times_sec: np.ndarray, start_sec: float, end_sec: float, label: str,
+                       share: float) -> bool:
+    """Whether every pitch class of ``chroma`` (median over frames [``start_sec``, ``end_sec``)) at ``share`` or more
+    of the loudest is a tone of chord ``label``; False where no frame or nothing sounds."""
+    frames = (frame_times_sec >= start_sec) & (frame_times_sec < end_sec)
+    if not frames.any():
+        return False
+    v = np.median(chroma[:, frames], axis=1)
+    root, quality, _ = parse_label(label)
+    return bool(v.max() > 0) and set(np.flatnonzero(v >= share * v.max()).tolist()) <= chord_tones(pitch_class(root), quality)
+
+
 def join_inner_changes(segments: list[dict], chroma: np.ndarray, frame_times_sec: np.ndarray, downbeat_times_sec: list[float],
                        share: float = 0.6, tol_sec: float = 0.1) -> list[dict]:
-    """Undo chord changes inside a bar that no note calls for: where a chord starts off the downbeat and every pitch
-    class of ``chroma`` (median over its frames up to the next downbeat) at ``share`` or more of the loudest is a tone
-    of the chord before it, that part of the bar goes back to the chord before. A broken chord or walking bass that
-    sits on the fifth for half a bar otherwise reads as the fifth's own triad (A♭ for two beats, then E♭ on its
-    E♭s): the root weighs most in a template, and the half-bar prior is weak because real harmony does change there.
-    A real change brings a note the first chord lacks (C → Am its A, C → G its B and D)."""
+    """Undo chord changes inside a bar that no note calls for: where a chord starts off the downbeat and its part up
+    to the next downbeat ``brings_no_new_note`` beyond the chord before it, that part goes back to the chord before.
+    A broken chord or walking bass that sits on the fifth for half a bar otherwise reads as the fifth's own triad
+    (A♭ for two beats, then E♭ on its E♭s): the root weighs most in a template, and the half-bar prior is weak because
+    real harmony does change there. A real change brings a note the first chord lacks (C → Am its A, C → G its B and D)."""
     downbeats = np.asarray(downbeat_times_sec, dtype=np.float64)
     out: list[dict] = []
     for seg in segments:
         seg = dict(seg)
         prev = out[-1] if out else None
-        if (prev is not None and "N" not in (prev["label"], seg["label"]) and len(downbeats)
-                and np.min(np.abs(downbeats - seg["start_sec"])) >= tol_sec):
-            later = downbeats[downbeats > seg["start_sec"] + tol_sec]
-            bar_end = min(seg["end_sec"], later[0]) if len(later) else seg["end_sec"]
-            frames = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < bar_end)
-            if frames.any():
-                v = np.median(chroma[:, frames], axis=1)
-                root, quality, _ = parse_label(prev["label"])
-                if v.max() > 0 and set(np.flatnonzero(v >= share * v.max()).tolist()) <= chord_tones(pitch_class(root), quality):
-                    prev["end_sec"] = bar_end
-                    if seg["end_sec"] <= bar_end + tol_sec:
-                        prev["end_sec"] = seg["end_sec"]
-                        continue
-                    seg["start_sec"] = bar_end
+        bar_end = inner_part_end(seg["start_sec"], seg["end_sec"], downbeats, tol_sec)
+        if (prev is not None and bar_end is not None and "N" not in (prev["label"], seg["label"])
+                and brings_no_new_note(chroma, frame_times_sec, seg["start_sec"], bar_end, prev["label"], share)):
+            if seg["end_sec"] <= bar_end + tol_sec:
+                prev["end_sec"] = seg["end_sec"]
+                continue
+            prev["end_sec"] = seg["start_sec"] = bar_end
         out.append(seg)
     return out
 
