@@ -78,20 +78,22 @@ def gm_mp3(spec, path: Path, detune_cents: float = 0.0) -> tuple[dict, Path, flo
 
 def gm_corpus(n: int, folder: Path, seed: int = 2026, tempo_drift: float = 0.0, detune_cents: float = 0.0,
               section_crash: bool = True, soundfont: str | None = None, bars_per_chord: int = 1,
-              section_scale: int = 1) -> list[dict]:
+              section_scale: int = 1, modulation_semitones: int = 0) -> list[dict]:
     """Songs played by General MIDI instruments through fluidsynth (mirray.corpus.gm_songs); with
     ``tempo_drift``, the same songs played without a click (``SongSpec.tempo_drift``); with
     ``detune_cents``, played off A440 (``gm_mp3``); without ``section_crash``, no crash cymbal marks the
     sections' first downbeats; with ``soundfont``, every song played by that soundfont's instruments
     instead of the two the corpus was tuned on (the same notes in timbres no setting was chosen on); with
     ``bars_per_chord`` 2, every chord held two bars (a harmonic rhythm no setting was chosen on); with ``section_scale``
-    2, every section twice as long (16-bar verses)."""
+    2, every section twice as long (16-bar verses); with ``modulation_semitones`` (1, 2), the last chorus and what follows
+    played that much higher (a final-chorus key change; truth["key_segments"])."""
     import dataclasses
 
     from mirray.corpus.gm_songs import benchmark_specs
 
     specs = [dataclasses.replace(spec, tempo_drift=tempo_drift, section_crash=section_crash, soundfont=soundfont or spec.soundfont,
-                                 bars_per_chord=bars_per_chord, section_scale=section_scale) for spec in benchmark_specs(n, seed)]
+                                 bars_per_chord=bars_per_chord, section_scale=section_scale, modulation_semitones=modulation_semitones)
+             for spec in benchmark_specs(n, seed)]
     return _render_all(specs, [folder / f"gm{i:03d}.mp3" for i in range(len(specs))], detune_cents)
 
 
@@ -233,6 +235,8 @@ def cached_or_rendered(args) -> list[dict]:
     for knob in ("bars_per_chord", "section_scale"):  # likewise
         if getattr(args, knob, 1) != 1:
             recipe[knob] = getattr(args, knob)
+    if getattr(args, "modulate", 0):  # likewise
+        recipe["modulate"] = args.modulate
     index = args.cache / "songs.pkl" if args.cache else None
     if index and index.exists():
         saved = pickle.loads(index.read_bytes())
@@ -243,7 +247,7 @@ def cached_or_rendered(args) -> list[dict]:
     folder.mkdir(parents=True, exist_ok=True)
     if args.corpus == "gm":
         songs = gm_corpus(args.songs, folder, args.seed, args.tempo_drift, args.detune_cents, args.section_crash, args.soundfont,
-                           getattr(args, "bars_per_chord", 1), getattr(args, "section_scale", 1))
+                           getattr(args, "bars_per_chord", 1), getattr(args, "section_scale", 1), getattr(args, "modulate", 0))
     elif args.corpus == "genres":
         songs = genre_corpus(max(1, args.songs // 8), folder, args.seed, args.section_crash)
     else:
@@ -257,6 +261,12 @@ def add_set_option(p: argparse.ArgumentParser) -> None:
     """``--set KEY=VALUE`` (repeatable), for ``load_config(overrides=args.set)``: every benchmark can A/B a setting."""
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one mirray setting for this run, e.g. --set mir.chord_downbeat_bass=0 (repeatable): A/B a change")
+
+
+def add_modulate_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--modulate", type=int, default=0, metavar="SEMITONES",
+                   help="gm corpus: play the last chorus (last verse without one) and what follows this many semitones up, pop's "
+                        "final-chorus key change (the song's key stays the first one; the theory benchmark scores key over time)")
 
 
 def add_threads_option(p: argparse.ArgumentParser) -> None:
@@ -293,6 +303,7 @@ def main() -> None:
                    help="gm corpus: hold every chord N bars (2: a slower harmonic rhythm than the corpus was tuned on)")
     p.add_argument("--section-scale", type=int, default=1, metavar="N",
                    help="gm corpus: every section N times as long (2: 16-bar verses; with --bars-per-chord 2 the same songs at half the harmonic pace)")
+    add_modulate_option(p)
     p.add_argument("--no-essentia", dest="essentia", action="store_false")
     p.add_argument("--no-librosa", dest="librosa", action="store_false", help="skip the plain librosa baseline")
     add_set_option(p)
@@ -346,6 +357,7 @@ def measure(args: argparse.Namespace, cfg: dict, songs: list[dict]) -> None:
     played = f", played by {Path(args.soundfont).name}" if args.soundfont else ""
     played += f", chords held {args.bars_per_chord} bars" if args.bars_per_chord != 1 else ""
     played += f", sections {args.section_scale}x as long" if args.section_scale != 1 else ""
+    played += f", last chorus {args.modulate:+d} semitones" if args.modulate else ""
     print(f"\nMIR accuracy on {len(songs)} generated songs ({args.corpus} corpus{played}), {minutes:.0f} audio minutes (mir_eval; key = MIREX weighted score;"
           " sections on the songs with a form)")
     print("| system | " + " | ".join(metrics) + " |")

@@ -25,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mir_eval_bench import add_set_option, cached_or_rendered, mirray_run  # benchmarks/ is on sys.path when run as a script
+from mir_eval_bench import add_modulate_option, add_set_option, cached_or_rendered, mirray_run  # benchmarks/ is on sys.path when run as a script
 from mirray.config import load_config
 from mirray.udfs import theory
 
 TYPES = ("authentic", "plagal", "deceptive", "half")
+MODULATION_TOL_SEC = 8.0  # key segments come from 16-s windows every 4 s: a change is placed to about a window's half
 
 
 def _at(times: list[float], values: list, t: float):
@@ -39,15 +40,16 @@ def _at(times: list[float], values: list, t: float):
 
 def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1, confusions: Counter | None = None) -> tuple[float, float, dict]:
     """(exact, triad-level, why exact failed) agreement over time. Exact: against music21's figure for the
-    true chord in the true key (same spelling conventions as the estimate); triad level: against the
+    true chord in its true local key (same spelling conventions as the estimate); triad level: against the
     generator's numeral. Each miss is put down to the first of: local key wrong, triad wrong, figure
     (seventh or inversion) wrong, as shares of the song's chord time. ``confusions`` gathers the seconds of
     each (kind, true figure, estimated figure) among the triad and the figure misses (key right)."""
     harmonic = row["music_theory"]["harmonic_analysis"]
-    tonic, mode = truth["key"].split()
     t_times = [c[0] for c in truth["chords"]]
-    ref_figs = [theory.roman_figure(lab, tonic, mode, theory.function_of(lab, tonic, mode) == "secondary_dominant")
-                for _, _, lab in truth["chords"]]
+    ref_figs = []
+    for a, b, lab in truth["chords"]:
+        tonic, mode = true_key_at(truth, (a + b) / 2).split()
+        ref_figs.append(theory.roman_figure(lab, tonic, mode, theory.function_of(lab, tonic, mode) == "secondary_dominant"))
     e_times, e_figs = harmonic["chord_times_sec"], harmonic["roman_numerals"]
     grid = np.arange(truth["chords"][0][0], truth["chords"][-1][1], step_sec)
     exact = triad = 0
@@ -58,7 +60,7 @@ def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1, confusions: Co
         triad += ok_triad
         if est is not None and _at(t_times, ref_figs, t) == est:
             exact += 1
-        elif _key_at(row, t) != truth["key"]:
+        elif _key_at(row, t) != true_key_at(truth, t):
             misses["key"] += 1
         else:
             misses["triad" if not ok_triad else "figure"] += 1
@@ -67,22 +69,44 @@ def numeral_scores(truth: dict, row: dict, step_sec: float = 0.1, confusions: Co
     return exact / len(grid), triad / len(grid), {k: v / len(grid) for k, v in misses.items()}
 
 
+def true_key_at(truth: dict, t: float) -> str:
+    """The generator's key at ``t``: its key segments (a final-chorus key change), else the song's key (caches made
+    before the segments were recorded)."""
+    segs = truth.get("key_segments") or [(0.0, 1e9, truth["key"])]
+    return next((k for a, b, k in segs if a <= t < b), segs[0][2] if t < segs[0][0] else segs[-1][2])
+
+
 def _key_at(row: dict, t: float) -> str | None:
     segs = row.get("key_segments") or [{"start_sec": 0.0, "end_sec": 1e9, "key": row.get("key")}]
     return next((s["key"] for s in segs if s["start_sec"] <= t < s["end_sec"]), segs[-1]["key"])
 
 
-def key_over_time(truth: dict, row: dict, step_sec: float = 0.5) -> float:
-    grid = np.arange(truth["chords"][0][0], truth["chords"][-1][1], step_sec)
-    return float(np.mean([_key_at(row, t) == truth["key"] for t in grid]))
+def key_over_time(truth: dict, row: dict, step_sec: float = 0.5, start_sec: float | None = None) -> float:
+    """Share of the chords' time (from ``start_sec`` on, when given) where the estimated key is the true one."""
+    grid = np.arange(truth["chords"][0][0] if start_sec is None else start_sec, truth["chords"][-1][1], step_sec)
+    return float(np.mean([_key_at(row, t) == true_key_at(truth, t) for t in grid]))
 
 
 def true_cadences(truth: dict) -> list[dict]:
-    tonic, mode = truth["key"].split()
-    chords = [{"start_sec": a, "end_sec": b, "label": lab} for a, b, lab in truth["chords"]]
+    chords = theory._merge([{"start_sec": a, "end_sec": b, "label": lab} for a, b, lab in truth["chords"]])
+    keys = [tuple(true_key_at(truth, (c["start_sec"] + c["end_sec"]) / 2).split()) for c in chords]
     bar_sec = 60.0 / truth["tempo_bpm"] * truth["beats_per_bar"]
     phrase_ends = [s[1] for s in truth["sections"]]
-    return theory.cadences(theory._merge(chords), tonic, mode, truth["downbeat_times_sec"], phrase_ends, bar_sec)
+    return theory.cadences(chords, *keys[0], truth["downbeat_times_sec"], phrase_ends, bar_sec, keys)
+
+
+def modulation_hits(truth: dict, row: dict, tol_sec: float) -> tuple[int, int, int]:
+    """(hits, true, found) key changes: a found one is a hit when it goes to the true new key within ``tol_sec``."""
+    segs = truth.get("key_segments") or []
+    ref = [(a, k) for (_, _, k0), (a, _, k) in zip(segs, segs[1:]) if k != k0]
+    est = [(m["time_sec"], m["to_key"]) for m in row["music_theory"]["harmonic_analysis"]["modulations"]]
+    used, hits = set(), 0
+    for t, k in ref:
+        j = next((j for j, (te, ke) in enumerate(est) if j not in used and ke == k and abs(te - t) <= tol_sec), None)
+        if j is not None:
+            used.add(j)
+            hits += 1
+    return hits, len(ref), len(est)
 
 
 def match(ref: list[dict], est: list[dict], tol_sec: float, kind: str | None) -> tuple[int, int, int]:
@@ -125,6 +149,8 @@ class Tally:
         self.by_program: dict[int, list[float]] = {}  # exact numerals per GM program of the chord part
         self.counts = {k: np.zeros(3) for k in (*TYPES, None)}
         self.cpu = 0.0
+        self.modulations = np.zeros(3)  # hits, true, found key changes
+        self.keys_after: list[float] = []  # key over time after a true key change
 
     def add(self, truth: dict, row: dict) -> None:
         self.cpu += sum(m["cpu_sec"] for m in row["metrics"] if m["stage"] == "theory")
@@ -135,6 +161,10 @@ class Tally:
         self.misses.append(why)
         self.triad.append(t)
         self.keys.append(key_over_time(truth, row))
+        self.modulations += modulation_hits(truth, row, MODULATION_TOL_SEC)
+        segs = truth.get("key_segments") or []
+        if len(segs) > 1:
+            self.keys_after.append(key_over_time(truth, row, start_sec=segs[1][0]))
         self.swing.append((truth["swing_ratio"], row["music_theory"]["rhythmic_analysis"]["swing_ratio"]))
         ref = true_cadences(truth)
         tol = 60.0 / truth["tempo_bpm"]
@@ -154,10 +184,11 @@ def main() -> None:
     p.add_argument("--stem-chords", action="store_true",
                    help="render each song's true stems (no MP3, no cache) and score it twice: on the mix, and with chords read "
                         "from the true bass + other stems (mir.chord_source: stems fed the ceiling Demucs would reach)")
+    add_modulate_option(p)
     add_set_option(p)
     args = p.parse_args()
-    if args.stem_chords and (args.cache or args.soundfont or args.bars_per_chord != 1 or args.section_scale != 1):
-        p.error("--stem-chords renders the default recipe itself: no --cache, --soundfont, --bars-per-chord or --section-scale")
+    if args.stem_chords and (args.cache or args.soundfont or args.bars_per_chord != 1 or args.section_scale != 1 or args.modulate):
+        p.error("--stem-chords renders the default recipe itself: no --cache, --soundfont, --bars-per-chord, --section-scale or --modulate")
     cfg = load_config(overrides=args.set)
     args.corpus, args.song_sec, args.tempo_drift, args.detune_cents, args.section_crash = "gm", 90.0, 0.0, 0.0, True  # the MIR bench's GM recipe
     tallies: dict[str, Tally] = {}
@@ -171,6 +202,7 @@ def report(args: argparse.Namespace, name: str, t: Tally) -> None:
     played = f", played by {Path(args.soundfont).name}" if args.soundfont else ""
     played += f", chords held {args.bars_per_chord} bars" if args.bars_per_chord != 1 else ""
     played += f", sections {args.section_scale}x as long" if args.section_scale != 1 else ""
+    played += f", last chorus {args.modulate:+d} semitones" if args.modulate else ""
     print(f"\nTheory from audio on {args.songs} GM songs, seed {args.seed}{played}, input: {name} "
           "(mirray.corpus.gm_songs, all CPU stages)")
     print("| measure | value |\n|---|---:|")
@@ -180,6 +212,11 @@ def report(args: argparse.Namespace, name: str, t: Tally) -> None:
                        ("figure", "triad right, seventh or inversion wrong")):
         print(f"| exact figure missed: {label} | {np.mean([m[why] for m in t.misses]):.3f} |")
     print(f"| key over time (share of time) | {np.mean(t.keys):.3f} |")
+    hits, n_ref, n_est = t.modulations
+    if n_ref:
+        print(f"| key over time after the true key change | {np.mean(t.keys_after):.3f} |")
+        print(f"| true key changes found (new key right, within {MODULATION_TOL_SEC:.0f} s) | {int(hits)} of {int(n_ref)} |")
+    print(f"| key changes reported (right ones among them) | {int(n_est)} ({int(hits)}) |")
     print(f"| theory + genre step, core-s per song | {t.cpu / args.songs:.3f} |")
     # one timbre can sink a set: GM program 27 (clean electric guitar) scored 0.677 over nine held-out seeds, the rest 0.860
     print("\nExact roman numerals by the chord part's GM program")

@@ -41,6 +41,24 @@ def test_truth_is_consistent_and_spelled_for_mir_eval():
     assert _chord_pitches("iv", "C")[1] == "F:min"
 
 
+def test_a_final_chorus_key_change_moves_the_notes_and_the_truth():
+    spec = SongSpec(tonic="Bb", mode="major", tempo_bpm=100.0, form="verse_chorus", seed=4)
+    plain_parts, plain = compose(spec)
+    parts, truth = compose(dataclasses.replace(spec, modulation_semitones=2))
+    assert plain["key_segments"] == [(plain["chords"][0][0], plain["chords"][-1][1], "Bb major")]
+    last_chorus = [s for s in truth["sections"] if s[2] == "chorus"][-1]
+    (a0, b0, k0), (a1, b1, k1) = truth["key_segments"]
+    assert (k0, k1) == ("Bb major", "C major") and b0 == a1 == pytest.approx(last_chorus[0]) and b1 == pytest.approx(truth["sections"][-1][1])
+    assert truth["roman_numerals"] == plain["roman_numerals"]  # the same progression, a whole tone up from the last chorus
+    for (s, _, moved), (_, _, home) in zip(truth["chords"], plain["chords"]):
+        root, home_root = (mir_eval.chord.encode(lab)[0] for lab in (moved, home))
+        assert root == (home_root + (2 if s >= a1 else 0)) % 12
+    before = [n.pitch for n in plain_parts["bass"].notes if n.start < a1 - 0.05]
+    assert [n.pitch for n in parts["bass"].notes if n.start < a1 - 0.05] == before
+    after = [[n.pitch for n in notes if n.start > a1 + 0.05] for notes in (plain_parts["bass"].notes, parts["bass"].notes)]
+    assert len(after[0]) == len(after[1]) > 50 and all((q - p) % 12 == 2 for p, q in zip(*after))  # the bass stays in its octave: a pitch class up
+
+
 def test_tempo_drift_moves_notes_and_truth_together():
     spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="with_solo", seed=4)
     steady, _ = compose(spec)

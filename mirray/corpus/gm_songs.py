@@ -91,6 +91,8 @@ class SongSpec:
     bars_per_chord: int = 1      # harmonic rhythm: each progression cell held this many bars (2: a 4-chord loop fills 8 bars;
                                  # a split cell "IV|V" then gives each chord half of them), restruck every bar
     section_scale: int = 1       # every section this many times its form's length (2: 16-bar verses and choruses)
+    modulation_semitones: int = 0  # the last chorus (last verse in a form without one) and what follows played this many
+                                   # semitones up: pop's key change for the final chorus (+1, +2); truth["key_segments"] says where
 
 
 def _chord_pitches(numeral: str, key: str) -> tuple[list[int], str]:
@@ -114,6 +116,12 @@ def _voicing(pcs: list[int], centre: int = 62) -> list[int]:
     return sorted(centre - 6 + ((pc - (centre - 6)) % 12) for pc in pcs)
 
 
+def modulation_start(form: tuple) -> int:
+    """Index of the section a final-chorus key change starts at: the last chorus, else the last verse."""
+    labels = [sec[0] for sec in form]
+    return max(i for i, lab in enumerate(labels) if lab == ("chorus" if "chorus" in labels else "verse"))
+
+
 def _music21_key(tonic: str, mode: str) -> str:
     name = tonic.replace("b", "-") if len(tonic) == 2 and tonic[1] == "b" else tonic
     return name if mode == "major" else name.lower()
@@ -124,7 +132,6 @@ def compose(spec: SongSpec):
     import pretty_midi
 
     rng = np.random.default_rng(spec.seed)
-    key = _music21_key(spec.tonic, spec.mode)
     compound = spec.beats_per_bar == 6
     beat_sec = 60.0 / spec.tempo_bpm / (3 if compound else 1)  # composing unit: the eighth in 6/8, else the beat
     bpb = spec.beats_per_bar
@@ -163,10 +170,16 @@ def compose(spec: SongSpec):
     form = tuple((lab, n * spec.section_scale, fam, parts) for lab, n, fam, parts in form)
     total_bars = sum(b for _, b, _, _ in form)
     limit = spec.bars or total_bars
-    for label, n_bars, family, parts in form:
+    mod_from = modulation_start(form) if spec.modulation_semitones else len(form)
+    key_segments = [(0.0, None, f"{spec.tonic} {spec.mode}")]  # (start, end, key) in seconds from the first bar
+    for si, (label, n_bars, family, parts) in enumerate(form):
         if bar >= limit:
             break
         sec_start = bar
+        tonic = spec.tonic if si < mod_from else PITCH_CLASSES[(PITCH_CLASSES.index(spec.tonic) + spec.modulation_semitones) % 12]
+        key = _music21_key(tonic, spec.mode)
+        if si == mod_from:
+            key_segments.append((bar * bar_sec, None, f"{tonic} {spec.mode}"))
         prog = chosen[family]
         for b in range(n_bars):
             if bar >= limit:
@@ -184,7 +197,7 @@ def compose(spec: SongSpec):
             if "vocals" in parts or "lead" in parts:
                 motif = motifs.setdefault(f"{label}:{b % 4}", _motif(rng, bpb))
                 melody_part = "vocals" if "vocals" in parts else "lead"
-                scale = _scale(PITCH_CLASSES.index(spec.tonic), spec.mode)
+                scale = _scale(PITCH_CLASSES.index(tonic), spec.mode)
                 for beat, dur, degree_choice in motif:
                     pcs, _ = _chord_pitches(cells[min(int(beat // beats_each), len(cells) - 1)], key)  # the chord under the note
                     at_chord_onset = beat % beats_each == 0
@@ -212,6 +225,9 @@ def compose(spec: SongSpec):
         "beats_per_bar": bpb // pulse,
         "time_signature": "6/8" if compound else f"{bpb}/4",
         "chords": truth_chords,
+        # where the key holds (one segment without ``modulation_semitones``); the numerals are in each segment's key
+        "key_segments": [(lead_in_sec + a, lead_in_sec + (key_segments[i + 1][0] if i + 1 < len(key_segments) else bar * bar_sec), k)
+                         for i, (a, _, k) in enumerate(key_segments)],
         "roman_numerals": [c[1] for c in chords],
         "sections": [(lead_in_sec + a, lead_in_sec + b, lab) for a, b, lab in sections],
         "programs": programs,
@@ -252,6 +268,7 @@ def retime_truth(truth: dict, warp) -> dict:
             "downbeat_times_sec": warp(np.asarray(truth["downbeat_times_sec"], dtype=np.float64)).tolist(),
             "chords": [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["chords"]],
             "sections": [(float(warp(a)), float(warp(b)), lab) for a, b, lab in truth["sections"]],
+            **({"key_segments": [(float(warp(a)), float(warp(b)), k) for a, b, k in truth["key_segments"]]} if "key_segments" in truth else {}),
             "end_sec": float(warp(truth["end_sec"])), "tempo_bpm": float(60.0 / np.median(np.diff(beats)))}
 
 
