@@ -174,6 +174,22 @@ def test_a_change_inside_the_bar_that_brings_no_new_note_goes_back():
     assert [(x["start_sec"], x["end_sec"], x["label"]) for x in out] == [(0.0, 2.0, "Ab:maj"), (2.0, 4.0, "Eb:maj")]
 
 
+def test_each_key_segment_is_its_own_spans_prior():
+    """B and F♯ with both thirds faint: a tie the key prior settles. Against A major it is Bm (ii); where a key segment
+    says B major (a last chorus a step up), the same span is B (I), and the A-major part keeps its own prior."""
+    frame_times = np.arange(400) * 0.01
+    beat_frames = np.arange(0, 400, 50)
+    chroma = np.full((12, len(frame_times)), 0.05)
+    b, fs, d, ds = 11, 6, 2, 3
+    chroma[b], chroma[fs], chroma[d], chroma[ds] = 1.0, 0.8, 0.3, 0.3
+    home = chords.estimate_chords(chroma, frame_times, beat_frames, 4.0, "majmin", key="A major", key_bonus=0.05)
+    assert [x["label"] for x in home] == ["B:min"]
+    segments = [{"start_sec": 0.0, "end_sec": 2.0, "key": "A major"}, {"start_sec": 2.0, "end_sec": 4.0, "key": "B major"}]
+    moved = chords.estimate_chords(chroma, frame_times, beat_frames, 4.0, "majmin", key="A major", key_bonus=0.05, key_segments=segments,
+                                   self_transition=0.5)
+    assert [(x["start_sec"], x["label"]) for x in moved] == [(0.0, "B:min"), (2.0, "B:maj")]
+
+
 def test_dominant_seventh_bar_is_lower_than_the_minor_sevenths():
     """A minor third's 3rd partial is the chord's b7, so a plain harmonic-rich C minor triad shows b7
     evidence (~0.13) and must stay a triad; nothing in a major triad's partials lands on its b7, so a soft

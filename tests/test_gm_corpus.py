@@ -59,6 +59,23 @@ def test_a_final_chorus_key_change_moves_the_notes_and_the_truth():
     assert len(after[0]) == len(after[1]) > 50 and all((q - p) % 12 == 2 for p, q in zip(*after))  # the bass stays in its octave: a pitch class up
 
 
+@needs_fluidsynth
+def test_a_last_chorus_a_step_up_is_found_and_named_though_it_opens_on_vi():
+    """Pop's key change: the last chorus and outro a whole tone up. Its phrases open on vi, which alone names the new
+    key's relative minor (A minor here, without ``mir.key_transposed_min_share``); the chords moved whole name it, and
+    the song's key stays the first one."""
+    spec = SongSpec(tonic="Bb", mode="major", tempo_bpm=112.2, style="ballad", form="with_solo", seed=28, soundfont=SMALL_SF2,
+                    progressions=(("chorus", ("vi", "IV", "I", "V")),), modulation_semitones=2)
+    stems, truth = render(spec)
+    row = _mir_row(sum(stems.values()))
+    change_sec = truth["key_segments"][1][0]
+    assert row["key"] == "Bb major"
+    assert [s["key"] for s in row["key_segments"]] == ["Bb major", "C major"]
+    assert abs(row["key_segments"][1]["start_sec"] - change_sec) <= 8.0
+    mods = row["music_theory"]["harmonic_analysis"]["modulations"]
+    assert [(m["from_key"], m["to_key"]) for m in mods] == [("Bb major", "C major")]
+
+
 def test_tempo_drift_moves_notes_and_truth_together():
     spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="with_solo", seed=4)
     steady, _ = compose(spec)

@@ -136,6 +136,29 @@ def test_key_segments_follow_a_modulation():
     assert [s["key"] for s in steady["key_segments"]] == ["C major"]
 
 
+def test_a_key_change_is_named_by_the_transposition_of_the_songs_chords():
+    """A last chorus a whole tone up whose phrases open on IV: the chords moved whole name the new key; a relative-minor
+    bridge or a region the home chords explain is no transposition."""
+    from mirray.udfs.mir import transposed_key
+
+    def run(a, labels, bar_sec=2.0):
+        return [{"start_sec": a + bar_sec * i, "end_sec": a + bar_sec * (i + 1), "label": lab} for i, lab in enumerate(labels)]
+
+    verse, chorus = ["C:maj", "A:min", "F:maj", "G:maj"], ["F:maj", "G:7", "C:maj", "A:min"]
+    home = run(0, verse * 4 + chorus * 4)
+    ref = {"start_sec": 0.0, "end_sec": 64.0, "key": "C major"}
+    up = run(64, ["G:maj", "A:7", "D:maj", "B:min"] * 4)  # the chorus in D major
+    last = {"start_sec": 64.0, "end_sec": 96.0, "key": "G major"}  # what the phrase starts on IV suggest
+    assert transposed_key(last, ref, home + up, 0.8) == "D major"
+    minor_bridge = run(64, ["A:min", "D:min", "E:7", "A:min"] * 4)  # the relative minor: the home chords, no move
+    assert transposed_key(last, ref, home + minor_bridge, 0.8) is None
+    half_moved = run(64, ["G:maj", "A:7", "E:maj", "C#:min"] * 4)  # half of it maps under any one move
+    assert transposed_key(last, ref, home + half_moved, 0.8) is None
+    f_minor = [{**ref, "key": "A minor"}, {**last, "key": "C minor"}]  # a minor song keeps its mode
+    assert transposed_key(f_minor[1], f_minor[0], run(0, ["A:min", "F:maj", "C:maj", "G:maj"] * 8) +
+                          run(64, ["B:min", "G:maj", "D:maj", "A:maj"] * 4), 0.8) == "B minor"
+
+
 def test_key_window_sets_the_shortest_modulation():
     """A chorale-length excursion (8 s in D major between C major phrases) is a key region only with a short window."""
     from mirray.udfs.chords import chord_tones

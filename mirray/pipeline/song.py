@@ -184,24 +184,30 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             bounds = chords.span_bounds(chord_frames, chord_chroma.shape[1])
             span_notes = (chords.nnls_span_chroma(chord_cqt, bounds)
                           if mir_cfg["chord_notes_weight"] or mir_cfg["key_notes_weight"] else None)
-            row["chords"] = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
-                                                   mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
-                                                   meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
-                                                   seventh_thresholds={"b7_min": min7_bar, "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
-                                                                       "maj7_min": mir_cfg["chord_maj7_min"],
-                                                                       "window_beats": mir_cfg["chord_seventh_window_beats"],
-                                                                       "outside_key_margin": {"b7": mir_cfg["chord_b7_outside_key_margin"],
-                                                                                              "maj7": mir_cfg["chord_maj7_outside_key_margin"]}},
-                                                   compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
-                                                   bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
-                                                   inner_change_share=mir_cfg["chord_inner_change_share"],
-                                                   inner_change_min_chord_beats=mir_cfg["chord_inner_change_min_chord_beats"],
-                                                   seventh_sources=sources, span_notes=span_notes,
-                                                   note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"])
-            if mir_cfg["chord_inversions"]:
-                chords.add_inversions(row["chords"], bass, frame_times, row["beat_times_sec"],
-                                      cqt=chord_cqt if mir_cfg["chord_inversion_lowest_note"] else None,
-                                      bass_quantile=mir_cfg["chord_bass_quantile"])
+
+            def decode(key_segments: list[dict] | None = None) -> list[dict]:  # the final chords, with the key (segments) as prior
+                found = chords.estimate_chords(chord_chroma, frame_times, chord_frames, duration_sec, mir_cfg["chord_vocabulary"],
+                                               mir_cfg["chord_self_transition"], key=row["key"], key_bonus=mir_cfg["chord_key_bonus"],
+                                               meter=bar_prior, seventh_chroma=None if treble is None else (treble, frame_times),
+                                               seventh_thresholds={"b7_min": min7_bar, "dominant_b7_min": mir_cfg["chord_dom7_b7_min"],
+                                                                   "maj7_min": mir_cfg["chord_maj7_min"],
+                                                                   "window_beats": mir_cfg["chord_seventh_window_beats"],
+                                                                   "outside_key_margin": {"b7": mir_cfg["chord_b7_outside_key_margin"],
+                                                                                          "maj7": mir_cfg["chord_maj7_outside_key_margin"]}},
+                                               compression=mir_cfg["chord_compression"], upper_structures=mir_cfg["chord_upper_structures"],
+                                               bass=bass, downbeat_bass_weight=bar_bass, reroot=mir_cfg["chord_reroot_over_bass"],
+                                               inner_change_share=mir_cfg["chord_inner_change_share"],
+                                               inner_change_min_chord_beats=mir_cfg["chord_inner_change_min_chord_beats"],
+                                               seventh_sources=sources, span_notes=span_notes,
+                                               note_weight=mir_cfg["chord_notes_weight"], bass_quantile=mir_cfg["chord_bass_quantile"],
+                                               key_segments=key_segments)
+                if mir_cfg["chord_inversions"]:
+                    chords.add_inversions(found, bass, frame_times, row["beat_times_sec"],
+                                          cqt=chord_cqt if mir_cfg["chord_inversion_lowest_note"] else None,
+                                          bass_quantile=mir_cfg["chord_bass_quantile"])
+                return found
+
+            row["chords"] = decode()
             # the same cues on the final chords (sevenths, bar prior): BENCHMARKS.md; not on a chorale's half-beat chords,
             # whose passing chords read worse than the first pass's
             if mir_cfg["key_from_final_chords"] and not fast:
@@ -209,18 +215,38 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             # chorale-like harmony (a chord a beat or faster) modulates phrase by phrase: shorter key windows there
             window = "_fast" if fast else ""
             key_window_sec, key_min_segment_sec = mir_cfg[f"key_window_sec{window}"], mir_cfg[f"key_min_segment_sec{window}"]
-            row["key_segments"] = mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
-                                                   mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
-                                                   phrase_start_weight=mir_cfg["key_phrase_start_weight"],
-                                                   region_diatonic=mir_cfg["key_region_diatonic"],
-                                                   window_sec=key_window_sec, hop_sec=key_window_sec / 4,
-                                                   min_segment_sec=key_min_segment_sec,
-                                                   end_cadence_weight=mir_cfg["key_end_cadence_weight"],
-                                                   home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
-                                                   first_chord_weight=mir_cfg["key_first_chord_weight"],
-                                                   phrase_end_weight=mir_cfg["key_phrase_end_weight"],
-                                                   min_gain=mir_cfg["key_modulation_min_gain"],
-                                                   applied_dominants=mir_cfg["key_region_applied_dominants"] and not fast)
+
+            def segments() -> list[dict]:
+                return mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
+                                        mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
+                                        phrase_start_weight=mir_cfg["key_phrase_start_weight"],
+                                        region_diatonic=mir_cfg["key_region_diatonic"],
+                                        window_sec=key_window_sec, hop_sec=key_window_sec / 4,
+                                        min_segment_sec=key_min_segment_sec,
+                                        end_cadence_weight=mir_cfg["key_end_cadence_weight"],
+                                        home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
+                                        first_chord_weight=mir_cfg["key_first_chord_weight"],
+                                        phrase_end_weight=mir_cfg["key_phrase_end_weight"],
+                                        min_gain=mir_cfg["key_modulation_min_gain"],
+                                        applied_dominants=mir_cfg["key_region_applied_dominants"] and not fast,
+                                        transposed_min_share=0.0 if fast else mir_cfg["key_transposed_min_share"])
+
+            row["key_segments"] = segments()
+            # not chorale-style: that music modulates phrase by phrase to close keys, not by moving its harmony whole (Bach audio
+            # local key 0.667 -> 0.644 with both)
+            if mir_cfg["key_change_second_pass"] and not fast and len({seg["key"] for seg in row["key_segments"]}) > 1:
+                # the key changes: the song's key is the main region's, and each region's chords are read again with its own
+                # key as prior (a B-major last chorus decoded against A major reads B as Bm, ii of A)
+                main = mir.main_key_segment(row["key_segments"])
+                sel = (frame_times >= main["start_sec"]) & (frame_times < main["end_sec"])
+                inside = [c for c in row["chords"] if c["end_sec"] > main["start_sec"] and c["start_sec"] < main["end_sec"]]
+                main_key = mir.key_from_chroma(chroma[:, sel].mean(axis=1), mir_cfg["key_profile"], inside, mir_cfg["key_chord_weight"],
+                                               [t for t in starts if main["start_sec"] <= t < main["end_sec"]],
+                                               mir_cfg["key_phrase_start_weight"], phrase_end_weight=mir_cfg["key_phrase_end_weight"])
+                if main_key["key"] == main["key"]:  # else the region's own naming cues disagree: leave the song's key
+                    row.update(main_key)
+                row["chords"] = decode(row["key_segments"])
+                row["key_segments"] = segments()
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):

@@ -626,14 +626,15 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
                     downbeat_bass_weight: float = 0.0, reroot: bool = False, inner_change_share: float = 0.0,
                     inner_change_min_chord_beats: float = 0.0,
                     seventh_sources: dict[tuple[str, str], np.ndarray] | None = None, span_notes: np.ndarray | None = None,
-                    note_weight: float = 0.25, bass_quantile: float = 50.0) -> list[dict]:
+                    note_weight: float = 0.25, bass_quantile: float = 50.0, key_segments: list[dict] | None = None) -> list[dict]:
     """Timed chord labels. ``chroma``: (12, n_frames) with frame times ``frame_times_sec``; beats as frame indices.
 
     Each inter-beat span gets major/minor template cosine similarities, turned into probabilities with
     a softmax of ``sharpness``; a Viterbi pass with a ``self_transition`` loop keeps chords from
     flickering. With a ``key``, chords diatonic to it gain ``key_bonus`` of similarity: a small prior
     (most chords in a song are diatonic) that settles near-ties a melody note or a seventh creates,
-    not a rule (borrowed chords and secondary dominants still win on clear evidence). Spans of (near)
+    not a rule (borrowed chords and secondary dominants still win on clear evidence); with ``key_segments``
+    ([{"start_sec", "end_sec", "key"}], a song that changes key) each span's prior is its own segment's key. Spans of (near)
     silence are "N". For the sevenths vocabulary a second pass extends triads whose seventh stands out
     (``add_sevenths``) in ``seventh_chroma`` ((chroma, frame times), e.g. ``treble_chroma``; default:
     ``chroma``; ``seventh_sources``: ``add_sevenths``'s ``sources``, on the same frames). With ``meter`` (``beat_times_sec``, ``downbeat_times_sec``, ``beats_per_bar`` and
@@ -677,9 +678,13 @@ def estimate_chords(chroma: np.ndarray, frame_times_sec: np.ndarray, beat_frames
         notes_sim = chord_templates("majmin", harmonic_decay=0.0)[1] @ (notes / np.maximum(np.linalg.norm(notes, axis=0), 1e-9))
         sim = (1.0 - note_weight) * sim + note_weight * notes_sim
     sim[-1] = 0.0  # "N" only for silence: a chord-less span is likelier a melody note over a held chord
-    sim += diatonic_bonus(labels, key, key_bonus)[:, None]
     times = np.append(frame_times_sec[np.minimum(bounds[:-1], len(frame_times_sec) - 1)], duration_sec)
     times[0] = 0.0
+    span_keys = [key] * (len(times) - 1)
+    if key_segments:  # the key at each span's start; the song's key outside every segment
+        span_keys = [next((seg["key"] for seg in key_segments if seg["start_sec"] <= t < seg["end_sec"]), key) for t in times[:-1]]
+    priors = {k: diatonic_bonus(labels, k, key_bonus) for k in set(span_keys)}
+    sim += np.stack([priors[k] for k in span_keys], axis=1)
     if bass is not None and downbeat_bass_weight and meter and meter.get("downbeat_times_sec"):
         sim += downbeat_bass_weight * downbeat_bass_in_chord(bass, bounds, times[:-1], meter["downbeat_times_sec"], labels,
                                                                   bass_quantile=bass_quantile)

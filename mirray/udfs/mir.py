@@ -494,7 +494,7 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
                  region_diatonic: float = 0.75, end_cadence_weight: float = 0.0, home_key: str | None = None,
                  first_chord_weight: float = 0.0, phrase_end_weight: float = 0.0, min_gain: float = 0.0,
-                 applied_dominants: bool = False) -> list[dict]:
+                 applied_dominants: bool = False, transposed_min_share: float = 0.0) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
@@ -511,7 +511,12 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     move (up a step, to a distant key) leaves most chords outside the home key. With ``home_key`` (the
     song's global key) the same test also joins a first or last segment to a home-key neighbour, and where no
     segment is in the home key, one whose own key makes at most ``min_gain`` more of its chord time diatonic
-    than the home key does is the home key (``fold_key_regions``).
+    than the home key does is the home key (``fold_key_regions``). With ``transposed_min_share``, before those joins,
+    every segment but the longest is named by ``transposed_key`` where the longest one's chords, transposed, map that
+    share of its chord time: a key change moves the song's harmony whole, and the phrase starts of a short last chorus
+    that opens on IV or vi name the wrong tonic. A segment no move explains whose chords are ``region_diatonic`` diatonic
+    to the longest one's key takes that key: a bridge on vi just before a key change has no same-key neighbour on both
+    sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37).
     """
     import librosa
 
@@ -560,7 +565,66 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             named[-1]["end_sec"] = seg["end_sec"]
         else:
             named.append(seg)
+    if transposed_min_share and len(named) > 1:
+        ref = main_key_segment(named)
+        moved: list[dict] = []
+        for seg in named:
+            moved_key = seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)
+            if not moved_key and seg is not ref:  # no move, and the main key's chords explain it: a region inside that key
+                tonic, mode = ref["key"].split()
+                clipped = [dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"]))
+                           for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
+                if diatonic_share(clipped, pitch_class(tonic), mode) >= region_diatonic:
+                    moved_key = ref["key"]
+            seg = {**seg, "key": moved_key or seg["key"]}
+            if moved and moved[-1]["key"] == seg["key"]:
+                moved[-1]["end_sec"] = seg["end_sec"]
+            else:
+                moved.append(seg)
+        named = moved
     return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
+
+
+def _triad_seconds(chords: list[dict], seg: dict) -> tuple[dict[tuple[int, str], float], float]:
+    """Seconds of each (root pitch class, "maj"/"min") triad among the chords inside ``seg`` (sevenths reduced to
+    their triads), and the seconds of all its played chords (other qualities counted there only)."""
+    seconds: dict[tuple[int, str], float] = {}
+    total = 0.0
+    for c in chords:
+        sec = min(c["end_sec"], seg["end_sec"]) - max(c["start_sec"], seg["start_sec"])
+        if c["label"] == "N" or sec <= 0:
+            continue
+        root, quality, _ = parse_label(c["label"])
+        total += sec
+        if quality in _TRIAD_OF:
+            key = (pitch_class(root), _TRIAD_OF[quality])
+            seconds[key] = seconds.get(key, 0.0) + sec
+    return seconds, total
+
+
+def transposed_key(seg: dict, ref: dict, chords: list[dict], min_share: float, min_vocabulary_share: float = 0.03) -> str | None:
+    """``ref``'s key moved by the transposition that maps most of ``seg``'s chord time onto ``ref``'s own chords (those
+    holding ``min_vocabulary_share`` of its time), when that is a real move (not 0) and maps ``min_share`` or more; else None.
+    A pop key change moves the song's harmony whole (the last chorus a step up repeats the chorus), so the chords
+    name the new key where its chroma alone, over a short last region, leans to the key's relative or its subdominant:
+    a chorus that opens on IV or vi gives the phrase-start cue to the wrong tonic. Ties go to no move."""
+    ref_seconds, _ = _triad_seconds(chords, ref)
+    ref_total = sum(ref_seconds.values())
+    vocabulary = {k for k, v in ref_seconds.items() if v >= min_vocabulary_share * ref_total}
+    seconds, total = _triad_seconds(chords, seg)
+    if not vocabulary or not total:
+        return None
+    shares = [sum(v for (pc, q), v in seconds.items() if ((pc - t) % 12, q) in vocabulary) / total for t in range(12)]
+    move = int(np.argmax(shares))
+    if move == 0 or shares[move] < min_share:
+        return None
+    tonic, mode = ref["key"].split()
+    return f"{PITCH_CLASSES[(pitch_class(tonic) + move) % 12]} {mode}"
+
+
+def main_key_segment(segs: list[dict]) -> dict | None:
+    """The key segment holding the most time (None without segments)."""
+    return max(segs, key=lambda s: s["end_sec"] - s["start_sec"]) if segs else None
 
 
 def applied_dominant(chord: dict, following: dict | None, tonic: int, mode: str) -> bool:
