@@ -570,12 +570,9 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
         moved: list[dict] = []
         for seg in named:
             moved_key = seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)
-            if not moved_key and seg is not ref:  # no move, and the main key's chords explain it: a region inside that key
-                tonic, mode = ref["key"].split()
-                clipped = [dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"]))
-                           for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
-                if diatonic_share(clipped, pitch_class(tonic), mode) >= region_diatonic:
-                    moved_key = ref["key"]
+            # no move, and the main key's chords explain it: a region inside that key
+            if not moved_key and seg is not ref and segment_share(seg, ref["key"], chords, applied_dominants) >= region_diatonic:
+                moved_key = ref["key"]
             seg = {**seg, "key": moved_key or seg["key"]}
             if moved and moved[-1]["key"] == seg["key"]:
                 moved[-1]["end_sec"] = seg["end_sec"]
@@ -641,6 +638,20 @@ def applied_dominant(chord: dict, following: dict | None, tonic: int, mode: str)
             and to_triad is not None and bool(_IN_KEY[key, to_pc, ("maj", "min").index(to_triad)]))
 
 
+def segment_share(seg: dict, key: str, chords: list[dict], applied: bool = False) -> float:
+    """Share of the chord time inside ``seg`` diatonic to ``key`` (``diatonic_share``); with ``applied``, applied dominants
+    (``applied_dominant``: V7/V → V) count as the key's own."""
+    played = [c for c in chords if c["label"] != "N"]
+    tonic, mode = pitch_class(key.split()[0]), key.split()[1]
+    inside = [(dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"])), nxt)
+              for c, nxt in zip(played, played[1:] + [None]) if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
+    clipped = [c for c, _ in inside]
+    # an applied dominant lies outside the key, so diatonic_share left it out: add its time
+    extra = sum(c["end_sec"] - c["start_sec"] for c, nxt in inside if applied and applied_dominant(c, nxt, tonic, mode))
+    total = sum(c["end_sec"] - c["start_sec"] for c in clipped)
+    return diatonic_share(clipped, tonic, mode) + (extra / total if total else 0.0)
+
+
 def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, home_key: str | None = None,
                      min_gain: float = 0.0, applied_dominants: bool = False) -> list[dict]:
     """Join A–B–A key segments where B's chords are ``min_diatonic`` diatonic to A (see key_segments).
@@ -658,17 +669,8 @@ def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, 
     With ``applied_dominants``, the joins count an applied dominant (``applied_dominant``: V7/V → V, V/vi → vi) as the
     key's own: a bridge that tonicises vi or V through its dominant stays in the home key (music21 names it V/vi)."""
 
-    played = [c for c in chords if c["label"] != "N"]
-
     def share(seg: dict, key: str, applied: bool = False) -> float:
-        tonic, mode = pitch_class(key.split()[0]), key.split()[1]
-        inside = [(dict(c, start_sec=max(c["start_sec"], seg["start_sec"]), end_sec=min(c["end_sec"], seg["end_sec"])), nxt)
-                  for c, nxt in zip(played, played[1:] + [None]) if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
-        clipped = [c for c, _ in inside]
-        # an applied dominant lies outside the key, so diatonic_share left it out: add its time
-        extra = sum(c["end_sec"] - c["start_sec"] for c, nxt in inside if applied and applied_dominant(c, nxt, tonic, mode))
-        total = sum(c["end_sec"] - c["start_sec"] for c in clipped)
-        return diatonic_share(clipped, tonic, mode) + (extra / total if total else 0.0)
+        return segment_share(seg, key, chords, applied)
 
     def explained(seg: dict, key: str) -> bool:  # applied dominants (V7/V → V) tonicise inside the key
         return share(seg, key, applied_dominants) >= min_diatonic
