@@ -1,17 +1,20 @@
 """Music theory from audio: roman numerals, keys and cadences on rendered General MIDI songs with known answers.
 
 Songs: mirray.corpus.gm_songs (needs fluidsynth + a GM soundfont), written as MP3 and run through every
-CPU stage. Truth: the generator's roman numerals (music21 figures in the song's key) and, for cadences,
+CPU stage. Truth: the generator's roman numerals (music21 figures in the true local key) and, for cadences,
 mirray's own cadence rules applied to the true chords, key, downbeats and sections: the cadences a
 perfect MIR front end would hand the theory stage. Scored:
 - numerals: share of time where the estimated figure equals music21's figure for the true chord in the
   true key (exact, e.g. V7/vi), and where the triad-level numeral equals the generator's (V7 vs V equal);
-- key over time: share of time where the estimated key equals the true key;
+- key over time: share of time where the estimated key equals the true key (the true local key: with ``--modulate N``
+  the last chorus and what follows are N semitones up; also scored after that change alone, and the key changes
+  found: the new key right within 8 s);
 - cadences: precision/recall/F of (type, time within one beat) pairs, per type and over all types;
 - swing ratio against the generator's (swung and straight songs apart).
 
     .venv/bin/python benchmarks/theory_audio_bench.py [--songs 32] [--cache DIR]
     .venv/bin/python benchmarks/theory_audio_bench.py --seed 89 --stem-chords   # mix vs true stems for the chords
+    .venv/bin/python benchmarks/theory_audio_bench.py --cache /tmp/gm89m1 --seed 89 --modulate 1   # last chorus a semitone up
 
 ``--cache DIR`` shares the MIR benchmark's renders (``mir_eval_bench.py --cache DIR`` with the same --songs and
 --seed): rendering is most of a run, and both then score the same audio.

@@ -514,9 +514,10 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     than the home key does is the home key (``fold_key_regions``). With ``transposed_min_share``, before those joins,
     every segment but the longest is named by ``transposed_key`` where the longest one's chords, transposed, map that
     share of its chord time: a key change moves the song's harmony whole, and the phrase starts of a short last chorus
-    that opens on IV or vi name the wrong tonic. A segment no move explains whose chords are ``region_diatonic`` diatonic
-    to the longest one's key takes that key: a bridge on vi just before a key change has no same-key neighbour on both
-    sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37).
+    that opens on IV or vi name the wrong tonic. A segment between one in the longest one's key and one in a third key,
+    whose chords are ``region_diatonic`` diatonic to the longest one's key, takes that key: a bridge on vi just before a
+    key change has no same-key neighbours on both sides to join (GM songs with a final-chorus key change,
+    BENCHMARKS.md session 37).
     """
     import librosa
 
@@ -569,16 +570,24 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
         ref = main_key_segment(named)
         moved: list[dict] = []
         for seg in named:
-            moved_key = seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)
-            # no move, and the main key's chords explain it: a region inside that key
-            if not moved_key and seg is not ref and segment_share(seg, ref["key"], chords, applied_dominants) >= region_diatonic:
-                moved_key = ref["key"]
-            seg = {**seg, "key": moved_key or seg["key"]}
+            seg = {**seg, "key": (seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)) or seg["key"]}
             if moved and moved[-1]["key"] == seg["key"]:
                 moved[-1]["end_sec"] = seg["end_sec"]
             else:
                 moved.append(seg)
-        named = moved
+        # a region between the main key and another (a bridge on vi just before a key change) that the main key's chords
+        # explain is inside the main key: no same-key neighbours on both sides for fold_key_regions to join it by
+        home = ref["key"]
+        for before, seg, after in zip(moved, moved[1:], moved[2:]):
+            if (before["key"] == home and home != seg["key"] and after["key"] not in (home, seg["key"])
+                    and segment_share(seg, home, chords, applied_dominants) >= region_diatonic):
+                seg["key"] = home
+        named = []
+        for seg in moved:
+            if named and named[-1]["key"] == seg["key"]:
+                named[-1]["end_sec"] = seg["end_sec"]
+            else:
+                named.append(seg)
     return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
 
 
