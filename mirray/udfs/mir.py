@@ -568,13 +568,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             named.append(seg)
     if transposed_min_share and len(named) > 1:
         ref = main_key_segment(named)
-        moved: list[dict] = []
-        for seg in named:
-            seg = {**seg, "key": (seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)) or seg["key"]}
-            if moved and moved[-1]["key"] == seg["key"]:
-                moved[-1]["end_sec"] = seg["end_sec"]
-            else:
-                moved.append(seg)
+        moved = _joined([{**seg, "key": (seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)) or seg["key"]}
+                         for seg in named])
         # a region between the main key and another (a bridge on vi just before a key change) that the main key's chords
         # explain is inside the main key: no same-key neighbours on both sides for fold_key_regions to join it by
         home = ref["key"]
@@ -582,12 +577,7 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             if (before["key"] == home and home != seg["key"] and after["key"] not in (home, seg["key"])
                     and segment_share(seg, home, chords, applied_dominants) >= region_diatonic):
                 seg["key"] = home
-        named = []
-        for seg in moved:
-            if named and named[-1]["key"] == seg["key"]:
-                named[-1]["end_sec"] = seg["end_sec"]
-            else:
-                named.append(seg)
+        named = _joined(moved)
     return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
 
 
@@ -626,6 +616,17 @@ def transposed_key(seg: dict, ref: dict, chords: list[dict], min_share: float, m
         return None
     tonic, mode = ref["key"].split()
     return f"{PITCH_CLASSES[(pitch_class(tonic) + move) % 12]} {mode}"
+
+
+def _joined(segs: list[dict]) -> list[dict]:
+    """Neighbouring key segments with the same key joined into one."""
+    out: list[dict] = []
+    for seg in segs:
+        if out and out[-1]["key"] == seg["key"]:
+            out[-1] = {**out[-1], "end_sec": seg["end_sec"]}
+        else:
+            out.append(dict(seg))
+    return out
 
 
 def main_key_segment(segs: list[dict]) -> dict | None:
