@@ -234,16 +234,19 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             row["key_segments"] = segments()
             # not chorale-style: that music modulates phrase by phrase to close keys, not by moving its harmony whole (Bach audio
             # local key 0.667 -> 0.644 with both)
-            if mir_cfg["key_change_second_pass"] and not fast and len({seg["key"] for seg in row["key_segments"]}) > 1:
-                # the key changes: the song's key is the main region's, and each region's chords are read again with its own
-                # key as prior (a B-major last chorus decoded against A major reads B as Bm, ii of A)
+            keys = {seg["key"] for seg in row["key_segments"]}
+            if mir_cfg["key_change_second_pass"] and not fast and len(keys) > 1 and (row["key"] not in keys or
+                                                                                     row["key_segments"][-1]["key"] != row["key"]):
+                # a key change that holds to the end: each region's chords are read again with its own key as prior (a B-major
+                # last chorus decoded against A major reads B as Bm, ii of A); where no region is in the song's key, that key
+                # is the longest region's (the chroma of E and F♯ major together reads B major)
                 main = mir.main_key_segment(row["key_segments"])
                 sel = (frame_times >= main["start_sec"]) & (frame_times < main["end_sec"])
                 inside = [c for c in row["chords"] if c["end_sec"] > main["start_sec"] and c["start_sec"] < main["end_sec"]]
                 main_key = mir.key_from_chroma(chroma[:, sel].mean(axis=1), mir_cfg["key_profile"], inside, mir_cfg["key_chord_weight"],
                                                [t for t in starts if main["start_sec"] <= t < main["end_sec"]],
                                                mir_cfg["key_phrase_start_weight"], phrase_end_weight=mir_cfg["key_phrase_end_weight"])
-                if main_key["key"] == main["key"]:  # else the region's own naming cues disagree: leave the song's key
+                if row["key"] not in keys and main_key["key"] == main["key"]:  # else its own naming cues disagree: leave it
                     row.update(main_key)
                 row["chords"] = decode(row["key_segments"])
                 row["key_segments"] = segments()

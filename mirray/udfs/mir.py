@@ -511,13 +511,14 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     move (up a step, to a distant key) leaves most chords outside the home key. With ``home_key`` (the
     song's global key) the same test also joins a first or last segment to a home-key neighbour, and where no
     segment is in the home key, one whose own key makes at most ``min_gain`` more of its chord time diatonic
-    than the home key does is the home key (``fold_key_regions``). With ``transposed_min_share``, before those joins,
-    every segment but the longest is named by ``transposed_key`` where the longest one's chords, transposed, map that
-    share of its chord time: a key change moves the song's harmony whole, and the phrase starts of a short last chorus
-    that opens on IV or vi name the wrong tonic. A segment between one in the longest one's key and one in a third key,
-    whose chords are ``region_diatonic`` diatonic to the longest one's key, takes that key: a bridge on vi just before a
-    key change has no same-key neighbours on both sides to join (GM songs with a final-chorus key change,
-    BENCHMARKS.md session 37).
+    than the home key does is the home key (``fold_key_regions``). With ``transposed_min_share``, before those joins, a
+    key change that holds to the end is named by its chords: the segments after the last one in the main key (the longest
+    segment, the longest in ``home_key`` where there is one: a song whose longest region reads the relative minor must not
+    move the rest from there) take ``transposed_key``'s name where the main one's chords, transposed, map that share of
+    their chord time. A key change moves the song's harmony whole, and the phrase starts of a short last chorus that opens
+    on IV or vi name the wrong tonic. A segment between one in the main key and one in a third key, whose chords are
+    ``region_diatonic`` diatonic to the main key, takes that key: a bridge on vi just before a key change has no same-key
+    neighbours on both sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37).
     """
     import librosa
 
@@ -567,12 +568,14 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
         else:
             named.append(seg)
     if transposed_min_share and len(named) > 1:
-        ref = main_key_segment(named)
-        moved = _joined([{**seg, "key": (seg is not ref and transposed_key(seg, ref, chords, transposed_min_share)) or seg["key"]}
-                         for seg in named])
+        ref = main_key_segment([seg for seg in named if seg["key"] == home_key] or named)  # the song's key where it has a region
+        home = ref["key"]
+        last_home = max(i for i, seg in enumerate(named) if seg["key"] == home)
+        # only a change that holds to the end: a region that comes back is left to fold_key_regions' A–B–A join
+        moved = _joined(named[:last_home + 1] + [{**seg, "key": transposed_key(seg, ref, chords, transposed_min_share) or seg["key"]}
+                                                  for seg in named[last_home + 1:]])
         # a region between the main key and another (a bridge on vi just before a key change) that the main key's chords
         # explain is inside the main key: no same-key neighbours on both sides for fold_key_regions to join it by
-        home = ref["key"]
         for before, seg, after in zip(moved, moved[1:], moved[2:]):
             if (before["key"] == home and home != seg["key"] and after["key"] not in (home, seg["key"])
                     and segment_share(seg, home, chords, applied_dominants) >= region_diatonic):
