@@ -295,3 +295,20 @@ def test_smoothing_wider_than_a_short_song_still_gives_sections_covering_it():
                                        min_bars=1, smooth_bars=4)
     assert found[0]["start_sec"] == 0.0 and found[-1]["end_sec"] == 6.0
     assert all(a["end_sec"] == b["start_sec"] for a, b in zip(found[:-1], found[1:]))
+
+
+def test_a_chorus_moved_up_a_step_is_labelled_in_the_songs_key():
+    """Labels read again with each beat's chroma moved into the song's key take over the first labels; the boundaries stay."""
+    from mirray.udfs.mir import key_offsets
+    from mirray.udfs.sections import relabelled
+
+    segs = [{"start_sec": 0.0, "end_sec": 30.0, "key": "C major"}, {"start_sec": 30.0, "end_sec": 40.0, "key": "D major"},
+            {"start_sec": 40.0, "end_sec": 50.0, "key": "E minor"}, {"start_sec": 50.0, "end_sec": 60.0, "key": "A minor"}]
+    assert key_offsets(segs, "C major", [5.0, 35.0, 45.0, 55.0, 70.0]).tolist() == [0, 2, 7, 0, 0]  # minor: its relative major
+    first = [{"start_sec": 0.0, "end_sec": 20.0, "label": "verse"}, {"start_sec": 20.0, "end_sec": 40.0, "label": "chorus"},
+             {"start_sec": 40.0, "end_sec": 60.0, "label": "bridge"}]
+    again = [{"start_sec": 0.0, "end_sec": 19.0, "label": "verse"}, {"start_sec": 19.0, "end_sec": 41.0, "label": "chorus"},
+             {"start_sec": 41.0, "end_sec": 60.0, "label": "chorus"}]
+    out = relabelled(first, again)
+    assert [(s["start_sec"], s["end_sec"], s["label"]) for s in out] == [(0.0, 20.0, "verse"), (20.0, 40.0, "chorus"), (40.0, 60.0, "chorus")]
+    assert relabelled(first, []) == first

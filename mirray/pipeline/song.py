@@ -149,14 +149,18 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                            beat_subdivision=per_beat))
             else:
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
+        use_vocals = vocal_envelope is not None and len(vocal_envelope) and row.get("has_vocals") is not False  # else leakage only
+
+        def find_sections(key_shift: np.ndarray | None = None) -> list[dict]:
+            return _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
+                             vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
+                             mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
+                             _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"],
+                             mir_cfg["section_min_bars"], mir_cfg["section_merge_short"], mir_cfg["section_novelty_bars"],
+                             mir_cfg["section_smooth_bars"], key_shift)
+
         with step(row, "mir_sections"):
-            use_vocals = vocal_envelope is not None and len(vocal_envelope) and row.get("has_vocals") is not False  # else leakage only
-            row["sections"] = _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
-                                        vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
-                                        mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
-                                        _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"],
-                                        mir_cfg["section_min_bars"], mir_cfg["section_merge_short"], mir_cfg["section_novelty_bars"],
-                                        mir_cfg["section_smooth_bars"])
+            row["sections"] = find_sections()
         with step(row, "mir_key"):
             # first-pass chords and phrase starts settle the key; then chords again with that key as a prior
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
@@ -250,6 +254,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                     row.update(main_key)
                 row["chords"] = decode(row["key_segments"])
                 row["key_segments"] = segments()
+                if mir_cfg["section_key_invariant"]:  # a chorus moved up a step repeats the chorus: label it in the home key
+                    row["sections"] = sections.relabelled(row["sections"], find_sections(
+                        mir.key_offsets(row["key_segments"], row["key"], row["beat_times_sec"])))
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):
@@ -310,9 +317,10 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
               beat_frames: np.ndarray, vocal_envelope: np.ndarray | None, instrumental_ratio: float,
               refine_bars: int, phrase_bars: int, phrase_bonus: float, weighted_vote: bool = True,
               crash_weight: float = 0.0, min_bars: int = 4, merge_short: bool = False, novelty_bars: int = 3,
-              smooth_bars: int = 2) -> list[dict]:
+              smooth_bars: int = 2, key_shift: np.ndarray | None = None) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT; its bands
-    above 6 kHz give the crash cue); ``vocal_envelope``: see ``mir_stage``."""
+    above 6 kHz give the crash cue); ``vocal_envelope``: see ``mir_stage``; ``key_shift``: each beat's key, in semitones
+    above the song's (``mir.key_offsets``), whose chroma is moved down by as much (sections compared in one key)."""
     import librosa
 
     if min(min_bars, novelty_bars, smooth_bars) < 1:
@@ -324,7 +332,10 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
 
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=14)[1:]  # timbre without overall level
     rms = librosa.feature.rms(y=mono, hop_length=hop)
-    per_beat = (row["beat_times_sec"], _per_beat(chroma, beat_frames), _per_beat(mfcc, beat_frames), _per_beat(rms, beat_frames)[0])
+    beat_chroma = _per_beat(chroma, beat_frames)
+    if key_shift is not None:  # pitch class p of a beat whose key lies s above the song's: read from p + s
+        beat_chroma = np.take_along_axis(beat_chroma, (np.arange(12)[:, None] + np.asarray(key_shift)[None, :]) % 12, axis=0)
+    per_beat = (row["beat_times_sec"], beat_chroma, _per_beat(mfcc, beat_frames), _per_beat(rms, beat_frames)[0])
     downbeats = row.get("downbeat_times_sec") or []
     found = sections.estimate_sections(*per_beat, downbeats, duration_sec, row.get("beats_per_bar"), min_bars,
                                        beat_vocal_rms=None if vocal_envelope is None else _envelope_per_beat(vocal_envelope, row["beat_times_sec"]),

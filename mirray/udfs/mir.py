@@ -632,6 +632,21 @@ def _joined(segs: list[dict]) -> list[dict]:
     return out
 
 
+def key_offsets(key_segments: list[dict], key: str, times_sec) -> np.ndarray:
+    """For each time, how many semitones its key segment's scale lies above ``key``'s (a minor key counted as its relative
+    major: the same notes); 0 outside every segment."""
+    def major_tonic(name: str) -> int:
+        tonic, mode = name.split()
+        return (pitch_class(tonic) + (3 if mode == "minor" else 0)) % 12
+
+    home = major_tonic(key)
+    out = np.zeros(len(times_sec), dtype=int)
+    for seg in key_segments:
+        inside = (np.asarray(times_sec) >= seg["start_sec"]) & (np.asarray(times_sec) < seg["end_sec"])
+        out[inside] = (major_tonic(seg["key"]) - home) % 12
+    return out
+
+
 def main_key_segment(segs: list[dict]) -> dict | None:
     """The key segment holding the most time (None without segments)."""
     return max(segs, key=lambda s: s["end_sec"] - s["start_sec"]) if segs else None

@@ -314,6 +314,15 @@ def refine_sections(sections: list[dict], beat_times_sec: list[float], downbeat_
     return [dict(s, start_sec=float(a), end_sec=float(b)) for s, a, b in zip(sections, edges[:-1], edges[1:])]
 
 
+def relabelled(sections: list[dict], other: list[dict]) -> list[dict]:
+    """``sections`` (boundaries kept), each with the label of the ``other`` section it overlaps most: labels read again
+    (e.g. in one key), without moving boundaries that were placed with more cues."""
+    def overlap(a: dict, b: dict) -> float:
+        return min(a["end_sec"], b["end_sec"]) - max(a["start_sec"], b["start_sec"])
+
+    return [{**sec, "label": max(other, key=lambda o: overlap(sec, o))["label"]} if other else dict(sec) for sec in sections]
+
+
 def merge_short_sections(sections: list[dict], min_sec: float) -> list[dict]:
     """Sections between the first and the last shorter than ``min_sec`` joined to a neighbour with the same label.
 
