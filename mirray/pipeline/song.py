@@ -244,14 +244,15 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 # a key change that holds to the end: each region's chords are read again with its own key as prior (a B-major
                 # last chorus decoded against A major reads B as Bm, ii of A); where no region is in the song's key, that key
                 # is the longest region's (the chroma of E and F♯ major together reads B major)
-                main = mir.main_key_segment(row["key_segments"])
-                sel = (frame_times >= main["start_sec"]) & (frame_times < main["end_sec"])
-                inside = [c for c in row["chords"] if c["end_sec"] > main["start_sec"] and c["start_sec"] < main["end_sec"]]
-                main_key = mir.key_from_chroma(chroma[:, sel].mean(axis=1), mir_cfg["key_profile"], inside, mir_cfg["key_chord_weight"],
-                                               [t for t in starts if main["start_sec"] <= t < main["end_sec"]],
-                                               mir_cfg["key_phrase_start_weight"], phrase_end_weight=mir_cfg["key_phrase_end_weight"])
-                if row["key"] not in keys and main_key["key"] == main["key"]:  # else its own naming cues disagree: leave it
-                    row.update(main_key)
+                if row["key"] not in keys:
+                    main = mir.main_key_segment(row["key_segments"])
+                    sel = (frame_times >= main["start_sec"]) & (frame_times < main["end_sec"])
+                    inside = [c for c in row["chords"] if c["end_sec"] > main["start_sec"] and c["start_sec"] < main["end_sec"]]
+                    main_key = mir.key_from_chroma(chroma[:, sel].mean(axis=1), mir_cfg["key_profile"], inside, mir_cfg["key_chord_weight"],
+                                                   [t for t in starts if main["start_sec"] <= t < main["end_sec"]],
+                                                   mir_cfg["key_phrase_start_weight"], phrase_end_weight=mir_cfg["key_phrase_end_weight"])
+                    if main_key["key"] == main["key"]:  # else the region's own naming cues disagree: leave the song's key
+                        row.update(main_key)
                 row["chords"] = decode(row["key_segments"])
                 row["key_segments"] = segments()
                 if mir_cfg["section_key_invariant"]:  # a chorus moved up a step repeats the chorus: label it in the home key

@@ -639,11 +639,10 @@ def key_offsets(key_segments: list[dict], key: str, times_sec) -> np.ndarray:
         tonic, mode = name.split()
         return (pitch_class(tonic) + (3 if mode == "minor" else 0)) % 12
 
-    home = major_tonic(key)
-    out = np.zeros(len(times_sec), dtype=int)
+    home, times = major_tonic(key), np.asarray(times_sec)
+    out = np.zeros(len(times), dtype=int)
     for seg in key_segments:
-        inside = (np.asarray(times_sec) >= seg["start_sec"]) & (np.asarray(times_sec) < seg["end_sec"])
-        out[inside] = (major_tonic(seg["key"]) - home) % 12
+        out[(times >= seg["start_sec"]) & (times < seg["end_sec"])] = (major_tonic(seg["key"]) - home) % 12
     return out
 
 
@@ -711,15 +710,8 @@ def fold_key_regions(segs: list[dict], chords: list[dict], min_diatonic: float, 
         else:
             i += 1
     if home_key and min_gain > 0 and all(seg["key"] != home_key for seg in segs):
-        homed: list[dict] = []
-        for seg in segs:
-            if share(seg, seg["key"]) - share(seg, home_key) <= min_gain:
-                seg = {**seg, "key": home_key}
-            if homed and homed[-1]["key"] == seg["key"]:
-                homed[-1] = {**homed[-1], "end_sec": seg["end_sec"]}
-            else:
-                homed.append(seg)
-        segs = homed
+        segs = _joined([{**seg, "key": home_key} if share(seg, seg["key"]) - share(seg, home_key) <= min_gain else seg
+                        for seg in segs])
     if home_key and len(segs) >= 2 and segs[0]["key"] != home_key and segs[1]["key"] == home_key and explained(segs[0], home_key):
         segs[0:2] = [{**segs[1], "start_sec": segs[0]["start_sec"]}]
     if home_key and len(segs) >= 2 and segs[-1]["key"] != home_key and segs[-2]["key"] == home_key and explained(segs[-1], home_key):
