@@ -159,6 +159,29 @@ def test_a_key_change_is_named_by_the_transposition_of_the_songs_chords():
                           run(64, ["B:min", "G:maj", "D:maj", "A:maj"] * 4), 0.8) == "B minor"
 
 
+def test_a_last_chorus_moved_up_too_short_for_the_key_windows_is_its_own_segment():
+    """12 s of chorus a step up after 64 s in C major: the section start where the chords move whole opens a D-major
+    segment; an outro vamp on two chords, a home-key ending and a tail that starts in the home key are no change."""
+    from mirray.udfs.mir import transposed_tail
+
+    def run(a, labels, bar_sec=1.5):
+        return [{"start_sec": a + bar_sec * i, "end_sec": a + bar_sec * (i + 1), "label": lab} for i, lab in enumerate(labels)]
+
+    home = run(0, ["C:maj", "A:min", "F:maj", "G:maj"] * 4 + ["F:maj", "G:7", "C:maj", "A:min"] * 4)  # 48 s
+    segs = [{"start_sec": 0.0, "end_sec": 60.0, "key": "C major"}]
+    up = run(48, ["G:maj", "A:7", "D:maj", "B:min"] * 2)  # 12 s: the chorus in D major
+    found = transposed_tail(segs, home + up, [0.0, 24.0, 48.0], 0.8, 8.0, 0.2)
+    assert [(s["key"], s["start_sec"]) for s in found] == [("C major", 0.0), ("D major", 48.0)]
+    assert found[0]["end_sec"] == 48.0 and found[1]["end_sec"] == 60.0
+    # the same tail, the phrase before it (from 36 s) still in C major: the change opens at 48 s, not 36 s
+    assert [s["start_sec"] for s in transposed_tail(segs, home + up, [0.0, 24.0, 36.0, 48.0], 0.8, 8.0, 0.2)] == [0.0, 48.0]
+    vamp = run(48, ["D:maj", "G:maj"] * 4)  # maps under two moves (I–IV of D or V–I of G): no key named
+    assert transposed_tail(segs, home + vamp, [0.0, 24.0, 48.0], 0.8, 8.0, 0.2) == segs
+    ending = run(48, ["F:maj", "G:7", "C:maj", "A:min"] * 2)  # the home chorus again
+    assert transposed_tail(segs, home + ending, [0.0, 24.0, 48.0], 0.8, 8.0, 0.2) == segs
+    assert transposed_tail(segs, home + up, [0.0, 24.0, 48.0], 0.8, 0.0, 0.2) == segs  # off
+
+
 def test_key_window_sets_the_shortest_modulation():
     """A chorale-length excursion (8 s in D major between C major phrases) is a key region only with a short window."""
     from mirray.udfs.chords import chord_tones

@@ -494,7 +494,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
                  region_diatonic: float = 0.75, end_cadence_weight: float = 0.0, home_key: str | None = None,
                  first_chord_weight: float = 0.0, phrase_end_weight: float = 0.0, min_gain: float = 0.0,
-                 applied_dominants: bool = False, transposed_min_share: float = 0.0) -> list[dict]:
+                 applied_dominants: bool = False, transposed_min_share: float = 0.0, tail_min_sec: float = 0.0,
+                 tail_min_margin: float = 0.2) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
@@ -518,7 +519,9 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     their chord time. A key change moves the song's harmony whole, and the phrase starts of a short last chorus that opens
     on IV or vi name the wrong tonic. A segment between one in the main key and one in a third key, whose chords are
     ``region_diatonic`` diatonic to the main key, takes that key: a bridge on vi just before a key change has no same-key
-    neighbours on both sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37).
+    neighbours on both sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37). With
+    ``tail_min_sec`` as well, where the segments end in the song's key, a last stretch from a phrase start that is that
+    segment's chords moved whole becomes its own segment (``transposed_tail``): shorter than the windows can see.
     """
     import librosa
 
@@ -581,6 +584,8 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                     and segment_share(seg, home, chords, applied_dominants) >= region_diatonic):
                 seg["key"] = home
         named = _joined(moved)
+    if transposed_min_share and tail_min_sec and named and named[-1]["key"] == (home_key or named[-1]["key"]):
+        named = transposed_tail(named, chords, phrase_starts_sec or [], transposed_min_share, tail_min_sec, tail_min_margin)
     return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
 
 
@@ -607,18 +612,55 @@ def transposed_key(seg: dict, ref: dict, chords: list[dict], min_share: float, m
     A pop key change moves the song's harmony whole (the last chorus a step up repeats the chorus), so the chords
     name the new key where its chroma alone, over a short last region, leans to the key's relative or its subdominant:
     a chorus that opens on IV or vi gives the phrase-start cue to the wrong tonic. Ties go to no move."""
+    shares = move_shares(seg, ref, chords, min_vocabulary_share)
+    move = int(np.argmax(shares)) if shares is not None else 0
+    if move == 0 or shares[move] < min_share:
+        return None
+    return moved_key(ref["key"], move)
+
+
+def moved_key(key: str, semitones: int) -> str:
+    tonic, mode = key.split()
+    return f"{PITCH_CLASSES[(pitch_class(tonic) + semitones) % 12]} {mode}"
+
+
+def move_shares(seg: dict, ref: dict, chords: list[dict], min_vocabulary_share: float = 0.03) -> np.ndarray | None:
+    """For each move 0–11 semitones, the share of ``seg``'s chord time whose triads, moved back down, are among ``ref``'s
+    own (those holding ``min_vocabulary_share`` of its time); None where either holds no chords."""
     ref_seconds, _ = _triad_seconds(chords, ref)
     ref_total = sum(ref_seconds.values())
     vocabulary = {k for k, v in ref_seconds.items() if v >= min_vocabulary_share * ref_total}
     seconds, total = _triad_seconds(chords, seg)
     if not vocabulary or not total:
         return None
-    shares = [sum(v for (pc, q), v in seconds.items() if ((pc - t) % 12, q) in vocabulary) / total for t in range(12)]
-    move = int(np.argmax(shares))
-    if move == 0 or shares[move] < min_share:
-        return None
-    tonic, mode = ref["key"].split()
-    return f"{PITCH_CLASSES[(pitch_class(tonic) + move) % 12]} {mode}"
+    return np.array([sum(v for (pc, q), v in seconds.items() if ((pc - t) % 12, q) in vocabulary) / total for t in range(12)])
+
+
+def transposed_tail(segs: list[dict], chords: list[dict], starts_sec: list[float], min_share: float, min_sec: float,
+                    min_margin: float) -> list[dict]:
+    """``segs`` with a last stretch split off where, from a section start on, the chords are the last segment's moved whole:
+    a key change too short for the key windows (a last chorus a step up in a fast song lasts 10–18 s). The stretch must last
+    ``min_sec``, and one move must map ``min_share`` of its chord time, by ``min_margin`` more than any other move (a
+    vamp on one or two chords maps under several) and more than no move does; its first section must map by that move
+    too, so a home-key section before the change is not taken along. The earliest such start wins."""
+    if not segs or not min_sec:
+        return segs
+    last = segs[-1]
+    for start in sorted(t for t in starts_sec if last["start_sec"] + min_sec <= t <= last["end_sec"] - min_sec):
+        ref, tail = {**last, "end_sec": start}, {**last, "start_sec": start}
+        shares = move_shares(tail, ref, chords)
+        if shares is None:
+            continue
+        move = int(np.argmax(shares))
+        runner_up = np.sort(shares)[-2]
+        if move == 0 or shares[move] < min_share or shares[move] - runner_up < min_margin:
+            continue
+        following = [t for t in starts_sec if t > start]
+        first = {**tail, "end_sec": min(following)} if following else tail
+        head = move_shares(first, ref, chords)
+        if head is not None and int(np.argmax(head)) == move:
+            return segs[:-1] + [ref, {**tail, "key": moved_key(last["key"], move)}]
+    return segs
 
 
 def _joined(segs: list[dict]) -> list[dict]:
