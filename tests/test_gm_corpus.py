@@ -76,6 +76,20 @@ def test_a_last_chorus_a_step_up_is_found_and_named_though_it_opens_on_vi():
     assert [(m["from_key"], m["to_key"]) for m in mods] == [("Bb major", "C major")]
 
 
+@needs_fluidsynth
+def test_a_fast_songs_last_verse_a_semitone_up_is_found_though_shorter_than_the_key_windows():
+    """A 174-BPM waltz in AABA whose last verse and outro, 12 s, are a semitone up: too short for the 16 s key windows
+    (no key change without ``mir.key_tail_min_sec``); its chords moved whole from a section start make it a segment."""
+    spec = SongSpec(tonic="G", mode="minor", tempo_bpm=173.6, beats_per_bar=3, form="aaba", style="dance", seed=89011,
+                    soundfont=SMALL_SF2, modulation_semitones=1)
+    stems, truth = render(spec)
+    row = _mir_row(sum(stems.values()))
+    change_sec = truth["key_segments"][1][0]
+    assert row["key"] == "G minor" and truth["key_segments"][1][1] - change_sec < 16.0
+    assert [s["key"] for s in row["key_segments"]] == ["G minor", "Ab minor"]
+    assert abs(row["key_segments"][1]["start_sec"] - change_sec) <= 4.0
+
+
 def test_tempo_drift_moves_notes_and_truth_together():
     spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="with_solo", seed=4)
     steady, _ = compose(spec)
