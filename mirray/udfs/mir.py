@@ -519,7 +519,9 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     their chord time. A key change moves the song's harmony whole, and the phrase starts of a short last chorus that opens
     on IV or vi name the wrong tonic. A segment between one in the main key and one in a third key, whose chords are
     ``region_diatonic`` diatonic to the main key, takes that key: a bridge on vi just before a key change has no same-key
-    neighbours on both sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37). With
+    neighbours on both sides to join (GM songs with a final-chorus key change, BENCHMARKS.md session 37). Where no segment is
+    in ``home_key`` and the last one is the main one moved whole, ``min_gain`` renames nothing: the song's key, read over the
+    whole song, then leans to the key between both (F minor with a last chorus in G minor reads E♭ major). With
     ``tail_min_sec`` as well, where the segments end in the song's key, a last stretch from a phrase start that is that
     segment's chords moved whole becomes its own segment (``transposed_tail``): shorter than the windows can see.
     """
@@ -584,6 +586,10 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                     and segment_share(seg, home, chords, applied_dominants) >= region_diatonic):
                 seg["key"] = home
         named = _joined(moved)
+        # the song's key, read over the whole song, leans to the key between both (F minor + G minor reads E♭ major): it must
+        # not rename the main region where the rest is that region moved whole
+        if ref["key"] != home_key and named[-1]["key"] != home and transposed_key(named[-1], ref, chords, transposed_min_share):
+            min_gain = 0.0
     if transposed_min_share and tail_min_sec and named and named[-1]["key"] == (home_key or named[-1]["key"]):
         named = transposed_tail(named, chords, phrase_starts_sec or [], transposed_min_share, tail_min_sec, tail_min_margin)
     return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
@@ -638,16 +644,18 @@ def move_shares(seg: dict, ref: dict, chords: list[dict], min_vocabulary_share: 
 
 def transposed_tail(segs: list[dict], chords: list[dict], starts_sec: list[float], min_share: float, min_sec: float,
                     min_margin: float) -> list[dict]:
-    """``segs`` with a last stretch split off where, from a section start on, the chords are the last segment's moved whole:
-    a key change too short for the key windows (a last chorus a step up in a fast song lasts 10–18 s). The stretch must last
-    ``min_sec``, and one move must map ``min_share`` of its chord time, by ``min_margin`` more than any other move (a
-    vamp on one or two chords maps under several) and more than no move does; its first section must map by that move
-    too, so a home-key section before the change is not taken along. The earliest such start wins."""
+    """``segs`` with a last stretch split off where, from a section start on, the chords are those of the whole song before
+    it moved whole: a key change too short for the key windows (a last chorus a step up in a fast song lasts 10–18 s). The
+    stretch must last ``min_sec`` and lie in the last segment, and one move must map ``min_share`` of its chord time, by
+    ``min_margin`` more than any other move (a vamp on one or two chords maps under several) and more than no move does;
+    its first section must map by that move too, so a home-key section before the change is not taken along. The earliest
+    such start wins. The chords before are the whole song's, not the last segment's: a bridge alone (ii–V–iii–vi) would
+    make a verse on I–♭VII–IV look moved."""
     if not segs or not min_sec:
         return segs
     last = segs[-1]
     for start in sorted(t for t in starts_sec if last["start_sec"] + min_sec <= t <= last["end_sec"] - min_sec):
-        ref, tail = {**last, "end_sec": start}, {**last, "start_sec": start}
+        ref, tail = {**last, "start_sec": segs[0]["start_sec"], "end_sec": start}, {**last, "start_sec": start}
         shares = move_shares(tail, ref, chords)
         if shares is None:
             continue
@@ -659,7 +667,7 @@ def transposed_tail(segs: list[dict], chords: list[dict], starts_sec: list[float
         first = {**tail, "end_sec": min(following)} if following else tail
         head = move_shares(first, ref, chords)
         if head is not None and int(np.argmax(head)) == move:
-            return segs[:-1] + [ref, {**tail, "key": moved_key(last["key"], move)}]
+            return segs[:-1] + [{**last, "end_sec": start}, {**tail, "key": moved_key(last["key"], move)}]
     return segs
 
 
@@ -686,6 +694,38 @@ def key_offsets(key_segments: list[dict], key: str, times_sec) -> np.ndarray:
     for seg in key_segments:
         out[(times >= seg["start_sec"]) & (times < seg["end_sec"])] = (major_tonic(seg["key"]) - home) % 12
     return out
+
+
+def moved_back_chroma(chroma: np.ndarray, times_sec, key_segments: list[dict], key: str) -> np.ndarray:
+    """A (12, n) chroma as if the song never left ``key``: each column moved down by its key segment's offset from
+    ``key`` (``key_offsets``)."""
+    shift = key_offsets(key_segments, key, times_sec)
+    back = chroma.copy()
+    for offset in set(shift.tolist()) - {0}:
+        back[:, shift == offset] = np.roll(chroma[:, shift == offset], -offset, axis=0)
+    return back
+
+
+def moved_back_chords(chords: list[dict], key_segments: list[dict], key: str) -> list[dict]:
+    """The chords as if the song never left ``key``: each root moved down by the offset of the key segment the chord
+    starts in (quality and bass interval kept)."""
+    offsets = key_offsets(key_segments, key, [c["start_sec"] for c in chords]).tolist()
+    out = []
+    for c, offset in zip(chords, offsets):
+        root = c["label"].split(":")[0]
+        out.append(c if not offset or c["label"] == "N" else
+                   {**c, "label": PITCH_CLASSES[(pitch_class(root) - offset) % 12] + c["label"][len(root):]})
+    return out
+
+
+def in_relative_mode(key_segments: list[dict], ref_key: str, key: str) -> list[dict]:
+    """Where ``key`` is ``ref_key``'s relative (the same notes, the other mode), every segment renamed in ``key``'s mode at
+    the same place in the circle of notes (C major and D major segments, ``key`` A minor: A minor and B minor); else as
+    they are. A key change by transposition keeps the mode, and whether the song is major or minor is read on the whole
+    song moved back into one key (``moved_back``), its final cadence included."""
+    if key == ref_key or key_offsets([{"start_sec": 0.0, "end_sec": 1.0, "key": key}], ref_key, [0.5])[0]:
+        return key_segments
+    return _joined([{**seg, "key": moved_key(key, int(key_offsets([seg], ref_key, [seg["start_sec"]])[0]))} for seg in key_segments])
 
 
 def main_key_segment(segs: list[dict]) -> dict | None:
