@@ -107,16 +107,16 @@ def test_song_key_is_read_again_from_the_final_chords(make_mp3, tmp_path, monkey
 
 
 def test_chorale_style_harmony_gets_its_own_key_windows(make_mp3, tmp_path, monkeypatch):
-    from mirray.udfs import chords, mir
+    from mirray.udfs import chords, key_regions
 
     path = make_mp3(tmp_path / "w.mp3", tempo_bpm=110.0, tonic="D", mode="major")
-    real, seen = mir.key_segments, []
+    real, seen = key_regions.key_segments, []
 
     def record(*args, **kwargs):
         seen.append((kwargs["window_sec"], kwargs["hop_sec"], kwargs["min_segment_sec"]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mir, "key_segments", record)
+    monkeypatch.setattr(key_regions, "key_segments", record)
     cfg = load_config(overrides=["mir.key_window_sec_fast=6", "mir.key_min_segment_sec_fast=4"])
     process_song(_item(path), path.read_bytes(), cfg, "run1")  # a pop clip: chords a bar long
     monkeypatch.setattr(chords, "fast_harmony", lambda *args, **kwargs: True)  # as a chorale reads

@@ -139,7 +139,7 @@ def test_key_segments_follow_a_modulation():
 def test_a_key_change_is_named_by_the_transposition_of_the_songs_chords():
     """A last chorus a whole tone up whose phrases open on IV: the chords moved whole name the new key; a relative-minor
     bridge or a region the home chords explain is no transposition."""
-    from mirray.udfs.mir import transposed_key
+    from mirray.udfs.key_regions import transposed_key
 
     def run(a, labels, bar_sec=2.0):
         return [{"start_sec": a + bar_sec * i, "end_sec": a + bar_sec * (i + 1), "label": lab} for i, lab in enumerate(labels)]
@@ -162,7 +162,7 @@ def test_a_key_change_is_named_by_the_transposition_of_the_songs_chords():
 def test_a_last_chorus_moved_up_too_short_for_the_key_windows_is_its_own_segment():
     """12 s of chorus a step up after 64 s in C major: the section start where the chords move whole opens a D-major
     segment; an outro vamp on two chords, a home-key ending and a tail that starts in the home key are no change."""
-    from mirray.udfs.mir import transposed_tail
+    from mirray.udfs.key_regions import transposed_tail
 
     def run(a, labels, bar_sec=1.5):
         return [{"start_sec": a + bar_sec * i, "end_sec": a + bar_sec * (i + 1), "label": lab} for i, lab in enumerate(labels)]
@@ -185,7 +185,7 @@ def test_a_last_chorus_moved_up_too_short_for_the_key_windows_is_its_own_segment
 def test_a_song_with_a_key_change_moved_back_into_one_key():
     """The chroma, the chords and the segments' names of a song whose last 20 s are two semitones up, moved back into its
     first key; a relative mode read on that moves every segment to it, a third key renames nothing."""
-    from mirray.udfs.mir import in_relative_mode, moved_back_chords, moved_back_chroma
+    from mirray.udfs.key_regions import in_relative_mode, moved_back_chords, moved_back_chroma
 
     segs = [{"start_sec": 0.0, "end_sec": 60.0, "key": "F minor"}, {"start_sec": 60.0, "end_sec": 80.0, "key": "G minor"}]
     times = np.arange(0.0, 80.0, 10.0)
@@ -204,7 +204,8 @@ def test_a_song_with_a_key_change_moved_back_into_one_key():
 def test_key_window_sets_the_shortest_modulation():
     """A chorale-length excursion (8 s in D major between C major phrases) is a key region only with a short window."""
     from mirray.udfs.chords import chord_tones
-    from mirray.udfs.mir import key_segments, pitch_class
+    from mirray.udfs.key_regions import key_segments
+    from mirray.udfs.mir import pitch_class
 
     def phrase(a, labels):  # 2 s per chord from ``a``
         return [{"start_sec": a + 2 * i, "end_sec": a + 2 * i + 2, "label": lab} for i, lab in enumerate(labels)]
@@ -226,7 +227,7 @@ def test_key_window_sets_the_shortest_modulation():
 
 
 def test_key_regions_that_come_home_are_tonicisations():
-    from mirray.udfs.mir import fold_key_regions
+    from mirray.udfs.key_regions import fold_key_regions
 
     def seg(a, b, key):
         return {"start_sec": a, "end_sec": b, "key": key}
@@ -265,7 +266,7 @@ def test_key_regions_that_come_home_are_tonicisations():
 
 
 def test_applied_dominants_resolve_a_fifth_down_to_a_chord_of_the_key():
-    from mirray.udfs.mir import applied_dominant
+    from mirray.udfs.key_regions import applied_dominant
 
     def c(label):
         return {"start_sec": 0.0, "end_sec": 1.0, "label": label}
@@ -282,7 +283,7 @@ def test_applied_dominants_resolve_a_fifth_down_to_a_chord_of_the_key():
 
 
 def test_key_segments_that_never_visit_the_home_key_take_it_where_it_explains_as_much():
-    from mirray.udfs.mir import fold_key_regions
+    from mirray.udfs.key_regions import fold_key_regions
 
     def chords(a, labels):  # 4 s each from ``a``
         return [{"start_sec": a + 4 * i, "end_sec": a + 4 * i + 4, "label": lab} for i, lab in enumerate(labels)]

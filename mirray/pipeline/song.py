@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from mirray.pipeline.schema import SCHEMA_VERSION
-from mirray.udfs import audio, beat_refine, chords, genre, loudness, metadata, meter, mir, quality, rhythm, sections, theory
+from mirray.udfs import (audio, beat_refine, chords, genre, key_regions, loudness, metadata, meter, mir, quality, rhythm,
+                         sections, theory)
 
 
 class StageFailed(Exception):
@@ -223,20 +224,20 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             key_window_sec, key_min_segment_sec = mir_cfg[f"key_window_sec{window}"], mir_cfg[f"key_min_segment_sec{window}"]
 
             def segments() -> list[dict]:
-                return mir.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
-                                        mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
-                                        phrase_start_weight=mir_cfg["key_phrase_start_weight"],
-                                        region_diatonic=mir_cfg["key_region_diatonic"],
-                                        window_sec=key_window_sec, hop_sec=key_window_sec / 4,
-                                        min_segment_sec=key_min_segment_sec,
-                                        end_cadence_weight=mir_cfg["key_end_cadence_weight"],
-                                        home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
-                                        first_chord_weight=mir_cfg["key_first_chord_weight"],
-                                        phrase_end_weight=mir_cfg["key_phrase_end_weight"],
-                                        min_gain=mir_cfg["key_modulation_min_gain"],
-                                        applied_dominants=mir_cfg["key_region_applied_dominants"] and not fast,
-                                        transposed_min_share=0.0 if fast else mir_cfg["key_transposed_min_share"],
-                                        tail_min_sec=mir_cfg["key_tail_min_sec"], tail_min_margin=mir_cfg["key_tail_min_margin"])
+                return key_regions.key_segments(chroma, frame_times, row["chords"], duration_sec, mir_cfg["key_profile"],
+                                                mir_cfg["key_chord_weight"], phrase_starts_sec=starts,
+                                                phrase_start_weight=mir_cfg["key_phrase_start_weight"],
+                                                region_diatonic=mir_cfg["key_region_diatonic"],
+                                                window_sec=key_window_sec, hop_sec=key_window_sec / 4,
+                                                min_segment_sec=key_min_segment_sec,
+                                                end_cadence_weight=mir_cfg["key_end_cadence_weight"],
+                                                home_key=row["key"] if mir_cfg["key_fold_edges"] else None,
+                                                first_chord_weight=mir_cfg["key_first_chord_weight"],
+                                                phrase_end_weight=mir_cfg["key_phrase_end_weight"],
+                                                min_gain=mir_cfg["key_modulation_min_gain"],
+                                                applied_dominants=mir_cfg["key_region_applied_dominants"] and not fast,
+                                                transposed_min_share=0.0 if fast else mir_cfg["key_transposed_min_share"],
+                                                tail_min_sec=mir_cfg["key_tail_min_sec"], tail_min_margin=mir_cfg["key_tail_min_margin"])
 
             row["key_segments"] = segments()
             # not chorale-style: that music modulates phrase by phrase to close keys, not by moving its harmony whole (Bach audio
@@ -248,7 +249,7 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 # last chorus decoded against A major reads B as Bm, ii of A); where no region is in the song's key, that key
                 # is the longest region's (the chroma of E and F♯ major together reads B major)
                 if row["key"] not in keys:
-                    main = mir.main_key_segment(row["key_segments"])
+                    main = key_regions.main_key_segment(row["key_segments"])
                     sel = (frame_times >= main["start_sec"]) & (frame_times < main["end_sec"])
                     inside = [c for c in row["chords"] if c["end_sec"] > main["start_sec"] and c["start_sec"] < main["end_sec"]]
                     main_key = mir.key_from_chroma(chroma[:, sel].mean(axis=1), mir_cfg["key_profile"], inside, mir_cfg["key_chord_weight"],
@@ -260,19 +261,19 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 row["key_segments"] = segments()
                 if mir_cfg["key_mode_moved_back"]:  # major or minor: the song read whole, moved back into one key
                     segs = row["key_segments"]
-                    main = mir.main_key_segment([s for s in segs if s["key"] == row["key"]] or segs)["key"]
+                    main = key_regions.main_key_segment([s for s in segs if s["key"] == row["key"]] or segs)["key"]
                     notes = None if span_notes is None else chords.song_note_chroma(
-                        mir.moved_back_chroma(span_notes, frame_times[bounds[:-1]], segs, main), bounds)
-                    back = song_key(mir.moved_back_chords(row["chords"], segs, main), notes,
-                                    mir.moved_back_chroma(chroma, frame_times, segs, main).mean(axis=1),
-                                    mir.moved_back_chords(first, segs, main))
-                    renamed = mir.in_relative_mode(segs, main, back["key"]) if back["key"] else segs
+                        key_regions.moved_back_chroma(span_notes, frame_times[bounds[:-1]], segs, main), bounds)
+                    back = song_key(key_regions.moved_back_chords(row["chords"], segs, main), notes,
+                                    key_regions.moved_back_chroma(chroma, frame_times, segs, main).mean(axis=1),
+                                    key_regions.moved_back_chords(first, segs, main))
+                    renamed = key_regions.in_relative_mode(segs, main, back["key"]) if back["key"] else segs
                     if back["key"] and (renamed is not segs or row["key"] != main == back["key"]):  # else a third key: no
                         row.update(back)
                         row["key_segments"] = renamed
                 if mir_cfg["section_key_invariant"]:  # a chorus moved up a step repeats the chorus: label it in the home key
                     row["sections"] = sections.relabelled(row["sections"], find_sections(
-                        mir.key_offsets(row["key_segments"], row["key"], row["beat_times_sec"])))
+                        key_regions.key_offsets(row["key_segments"], row["key"], row["beat_times_sec"])))
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):
@@ -336,7 +337,7 @@ def _sections(row: dict, mono: np.ndarray, sr_hz: int, hop: int, chroma: np.ndar
               smooth_bars: int = 2, key_shift: np.ndarray | None = None) -> list[dict]:
     """``mel_db``: the log-power mel spectrogram of ``_onset_envelopes`` (MFCCs from it, no second STFT; its bands
     above 6 kHz give the crash cue); ``vocal_envelope``: see ``mir_stage``; ``key_shift``: each beat's key, in semitones
-    above the song's (``mir.key_offsets``), whose chroma is moved down by as much (sections compared in one key)."""
+    above the song's (``key_regions.key_offsets``), whose chroma is moved down by as much (sections compared in one key)."""
     import librosa
 
     if min(min_bars, novelty_bars, smooth_bars) < 1:
