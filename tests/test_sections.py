@@ -299,7 +299,7 @@ def test_smoothing_wider_than_a_short_song_still_gives_sections_covering_it():
 
 def test_a_chorus_moved_up_a_step_is_labelled_in_the_songs_key():
     """Labels read again with each beat's chroma moved into the song's key take over the first labels; the boundaries stay."""
-    from mirray.udfs.mir import key_offsets
+    from mirray.udfs.key_regions import key_offsets
     from mirray.udfs.sections import relabelled
 
     segs = [{"start_sec": 0.0, "end_sec": 30.0, "key": "C major"}, {"start_sec": 30.0, "end_sec": 40.0, "key": "D major"},
