@@ -182,25 +182,6 @@ def test_a_last_chorus_moved_up_too_short_for_the_key_windows_is_its_own_segment
     assert transposed_tail(segs, home + up, [0.0, 24.0, 48.0], 0.8, 0.0, 0.2) == segs  # off
 
 
-def test_a_song_with_a_key_change_moved_back_into_one_key():
-    """The chroma, the chords and the segments' names of a song whose last 20 s are two semitones up, moved back into its
-    first key; a relative mode read on that moves every segment to it, a third key renames nothing."""
-    from mirray.udfs.key_regions import in_relative_mode, moved_back_chords, moved_back_chroma
-
-    segs = [{"start_sec": 0.0, "end_sec": 60.0, "key": "F minor"}, {"start_sec": 60.0, "end_sec": 80.0, "key": "G minor"}]
-    times = np.arange(0.0, 80.0, 10.0)
-    chroma = np.zeros((12, len(times)))
-    chroma[[5, 8, 0], :6] = 1.0  # F minor triad
-    chroma[[7, 10, 2], 6:] = 1.0  # G minor triad
-    back = moved_back_chroma(chroma, times, segs, "F minor")
-    assert np.array_equal(back[:, 6:], chroma[:, :2]) and np.array_equal(back[:, :6], chroma[:, :6])
-    chords = [{"start_sec": 50.0, "end_sec": 60.0, "label": "Eb:7"}, {"start_sec": 60.0, "end_sec": 70.0, "label": "F:7/3"},
-              {"start_sec": 70.0, "end_sec": 80.0, "label": "N"}]
-    assert [c["label"] for c in moved_back_chords(chords, segs, "F minor")] == ["Eb:7", "Eb:7/3", "N"]
-    assert [s["key"] for s in in_relative_mode(segs, "F minor", "Ab major")] == ["Ab major", "Bb major"]
-    assert in_relative_mode(segs, "F minor", "F minor") is segs and in_relative_mode(segs, "F minor", "C minor") is segs
-
-
 def test_key_window_sets_the_shortest_modulation():
     """A chorale-length excursion (8 s in D major between C major phrases) is a key region only with a short window."""
     from mirray.udfs.chords import chord_tones

@@ -167,12 +167,10 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
             starts = sections.phrase_starts_sec(row["downbeat_times_sec"] or [], [s["start_sec"] for s in row["sections"]],
                                                 mir_cfg["phrase_bars"])
             # the final cadence always from the first pass (see the README); the notes (NNLS) only once the chord stage has them
-            def song_key(chord_list: list[dict], note_chroma: np.ndarray | None = None, chroma_mean: np.ndarray | None = None,
-                         cadence_chords: list[dict] | None = None) -> dict:
-                return mir.key_from_chroma(chroma.mean(axis=1) if chroma_mean is None else chroma_mean, mir_cfg["key_profile"],
-                                           chord_list, mir_cfg["key_chord_weight"],
+            def song_key(chord_list: list[dict], note_chroma: np.ndarray | None = None) -> dict:
+                return mir.key_from_chroma(chroma.mean(axis=1), mir_cfg["key_profile"], chord_list, mir_cfg["key_chord_weight"],
                                            starts, mir_cfg["key_phrase_start_weight"], mir_cfg["key_end_cadence_weight"],
-                                           mir_cfg["key_first_chord_weight"], cadence_chords=cadence_chords or first,
+                                           mir_cfg["key_first_chord_weight"], cadence_chords=first,
                                            phrase_end_weight=mir_cfg["key_phrase_end_weight"], note_chroma=note_chroma,
                                            note_weight=mir_cfg["key_notes_weight"])
 
@@ -259,18 +257,6 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                         row.update(main_key)
                 row["chords"] = decode(row["key_segments"])
                 row["key_segments"] = segments()
-                if mir_cfg["key_mode_moved_back"]:  # major or minor: the song read whole, moved back into one key
-                    segs = row["key_segments"]
-                    main = key_regions.main_key_segment([s for s in segs if s["key"] == row["key"]] or segs)["key"]
-                    notes = None if span_notes is None else chords.song_note_chroma(
-                        key_regions.moved_back_chroma(span_notes, frame_times[bounds[:-1]], segs, main), bounds)
-                    back = song_key(key_regions.moved_back_chords(row["chords"], segs, main), notes,
-                                    key_regions.moved_back_chroma(chroma, frame_times, segs, main).mean(axis=1),
-                                    key_regions.moved_back_chords(first, segs, main))
-                    renamed = key_regions.in_relative_mode(segs, main, back["key"]) if back["key"] else segs
-                    if back["key"] and (renamed is not segs or row["key"] != main == back["key"]):  # else a third key: no
-                        row.update(back)
-                        row["key_segments"] = renamed
                 if mir_cfg["section_key_invariant"]:  # a chorus moved up a step repeats the chorus: label it in the home key
                     row["sections"] = sections.relabelled(row["sections"], find_sections(
                         key_regions.key_offsets(row["key_segments"], row["key"], row["beat_times_sec"])))

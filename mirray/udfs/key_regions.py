@@ -216,38 +216,6 @@ def key_offsets(key_segments: list[dict], key: str, times_sec) -> np.ndarray:
     return out
 
 
-def moved_back_chroma(chroma: np.ndarray, times_sec, key_segments: list[dict], key: str) -> np.ndarray:
-    """A (12, n) chroma as if the song never left ``key``: each column moved down by its key segment's offset from
-    ``key`` (``key_offsets``)."""
-    shift = key_offsets(key_segments, key, times_sec)
-    back = chroma.copy()
-    for offset in set(shift.tolist()) - {0}:
-        back[:, shift == offset] = np.roll(chroma[:, shift == offset], -offset, axis=0)
-    return back
-
-
-def moved_back_chords(chords: list[dict], key_segments: list[dict], key: str) -> list[dict]:
-    """The chords as if the song never left ``key``: each root moved down by the offset of the key segment the chord
-    starts in (quality and bass interval kept)."""
-    offsets = key_offsets(key_segments, key, [c["start_sec"] for c in chords]).tolist()
-    out = []
-    for c, offset in zip(chords, offsets):
-        root = c["label"].split(":")[0]
-        out.append(c if not offset or c["label"] == "N" else
-                   {**c, "label": PITCH_CLASSES[(pitch_class(root) - offset) % 12] + c["label"][len(root):]})
-    return out
-
-
-def in_relative_mode(key_segments: list[dict], ref_key: str, key: str) -> list[dict]:
-    """Where ``key`` is ``ref_key``'s relative (the same notes, the other mode), every segment renamed in ``key``'s mode at
-    the same place in the circle of notes (C major and D major segments, ``key`` A minor: A minor and B minor); else as
-    they are. A key change by transposition keeps the mode, and whether the song is major or minor is read on the whole
-    song moved back into one key (``moved_back``), its final cadence included."""
-    if key == ref_key or key_offsets([{"start_sec": 0.0, "end_sec": 1.0, "key": key}], ref_key, [0.5])[0]:
-        return key_segments
-    return _joined([{**seg, "key": moved_key(key, int(key_offsets([seg], ref_key, [seg["start_sec"]])[0]))} for seg in key_segments])
-
-
 def main_key_segment(segs: list[dict]) -> dict | None:
     """The key segment holding the most time (None without segments)."""
     return max(segs, key=lambda s: s["end_sec"] - s["start_sec"]) if segs else None
