@@ -182,6 +182,25 @@ def test_a_last_chorus_moved_up_too_short_for_the_key_windows_is_its_own_segment
     assert transposed_tail(segs, home + up, [0.0, 24.0, 48.0], 0.8, 0.0, 0.2) == segs  # off
 
 
+def test_a_key_change_moves_to_the_section_start_where_the_chords_change_key():
+    """The windows put a change from C to D major at 40 s, inside a bridge on V/V–V (32–48 s) that reads in both keys; the
+    section start where the chords leave C major is 48 s (an applied dominant counts for C, as music21 names it V/V)."""
+    from mirray.udfs.key_regions import placed_change
+
+    def run(a, labels, sec=2.0):
+        return [{"start_sec": a + sec * i, "end_sec": a + sec * (i + 1), "label": lab} for i, lab in enumerate(labels)]
+
+    chords = run(0, ["C:maj", "A:min", "F:maj", "G:maj"] * 4) + run(32, ["A:min", "D:7", "G:maj", "G:maj"] * 2) + \
+        run(48, ["G:maj", "A:maj", "D:maj", "B:min"] * 2)
+    segs = [{"start_sec": 0.0, "end_sec": 40.0, "key": "C major"}, {"start_sec": 40.0, "end_sec": 64.0, "key": "D major"}]
+    starts = [0.0, 16.0, 32.0, 48.0]
+    moved = placed_change([dict(s) for s in segs], chords, starts, 8.0, applied=True)
+    assert [(s["key"], s["start_sec"], s["end_sec"]) for s in moved] == [("C major", 0.0, 48.0), ("D major", 48.0, 64.0)]
+    assert placed_change([dict(s) for s in segs], chords, starts, 4.0, applied=True) == segs  # no section start that near
+    assert placed_change([dict(s) for s in segs], chords, starts, 0.0, applied=True) == segs  # off
+    assert placed_change(segs[:1], chords, starts, 8.0) == segs[:1]
+
+
 def test_key_window_sets_the_shortest_modulation():
     """A chorale-length excursion (8 s in D major between C major phrases) is a key region only with a short window."""
     from mirray.udfs.chords import chord_tones

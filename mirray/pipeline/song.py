@@ -235,7 +235,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                                                 min_gain=mir_cfg["key_modulation_min_gain"],
                                                 applied_dominants=mir_cfg["key_region_applied_dominants"] and not fast,
                                                 transposed_min_share=0.0 if fast else mir_cfg["key_transposed_min_share"],
-                                                tail_min_sec=mir_cfg["key_tail_min_sec"], tail_min_margin=mir_cfg["key_tail_min_margin"])
+                                                tail_min_sec=mir_cfg["key_tail_min_sec"], tail_min_margin=mir_cfg["key_tail_min_margin"],
+                                                change_search_sec=0.0 if fast else mir_cfg["key_change_search_sec"])
 
             row["key_segments"] = segments()
             # not chorale-style: that music modulates phrase by phrase to close keys, not by moving its harmony whole (Bach audio

@@ -15,7 +15,7 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                  region_diatonic: float = 0.75, end_cadence_weight: float = 0.0, home_key: str | None = None,
                  first_chord_weight: float = 0.0, phrase_end_weight: float = 0.0, min_gain: float = 0.0,
                  applied_dominants: bool = False, transposed_min_share: float = 0.0, tail_min_sec: float = 0.0,
-                 tail_min_margin: float = 0.2) -> list[dict]:
+                 tail_min_margin: float = 0.2, change_search_sec: float = 0.0) -> list[dict]:
     """Where the key moves: windowed key scores smoothed by a Viterbi pass over the 24 keys.
 
     Returns [{"start_sec", "end_sec", "key"}]; one segment when the key holds. Segments shorter than
@@ -43,7 +43,9 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
     in ``home_key`` and the last one is the main one moved whole, ``min_gain`` renames nothing: the song's key, read over the
     whole song, then leans to the key between both (F minor with a last chorus in G minor reads E♭ major). With
     ``tail_min_sec`` as well, where the segments end in the song's key, a last stretch from a phrase start that is that
-    segment's chords moved whole becomes its own segment (``transposed_tail``): shorter than the windows can see.
+    segment's chords moved whole becomes its own segment (``transposed_tail``): shorter than the windows can see. With
+    ``change_search_sec``, the last change then moves to the phrase start within that many seconds where the chords fit
+    it best (``placed_change``).
     """
     import librosa
 
@@ -112,7 +114,37 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             min_gain = 0.0
     if transposed_min_share and tail_min_sec and named and named[-1]["key"] == (home_key or named[-1]["key"]):
         named = transposed_tail(named, chords, phrase_starts_sec or [], transposed_min_share, tail_min_sec, tail_min_margin)
-    return fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants)
+    return placed_change(fold_key_regions(named, chords, region_diatonic, home_key, min_gain, applied_dominants), chords,
+                         phrase_starts_sec or [], change_search_sec, applied_dominants)
+
+
+def placed_change(segs: list[dict], chords: list[dict], starts_sec: list[float], radius_sec: float,
+                  applied: bool = False) -> list[dict]:
+    """``segs`` with the last key change moved to the phrase (section) start within ``radius_sec`` where the chords fit it
+    best: each chord's time counts for the side it starts on, + where it belongs to that side's key and not the other's,
+    − the other way round (diatonic, or with ``applied`` an applied dominant of the key, ``applied_dominant``); kept where
+    no start scores higher. The windows blur a change over half a window either side, and a bridge that tonicises
+    the old key's V (the new key's IV a step up) reads in both keys; a key change comes at a section start."""
+    if len(segs) < 2 or not radius_sec:
+        return segs
+    before, last = segs[-2], segs[-1]
+    played = [c for c in chords if c["label"] != "N" and c["end_sec"] > before["start_sec"] and c["start_sec"] < last["end_sec"]]
+    marks = []
+    for c, following in zip(played, played[1:] + [None]):
+        fits = []
+        for key in (before["key"], last["key"]):
+            tonic, mode = pitch_class(key.split()[0]), key.split()[1]
+            fits.append(diatonic_share([c], tonic, mode) > 0.5 or (applied and applied_dominant(c, following, tonic, mode)))
+        marks.append((c["start_sec"], c["end_sec"] - c["start_sec"], int(fits[0]) - int(fits[1])))
+
+    def score(change_sec: float) -> float:
+        return sum(sec * (lean if start < change_sec else -lean) for start, sec, lean in marks)
+
+    candidates = [t for t in starts_sec if abs(t - last["start_sec"]) <= radius_sec and before["start_sec"] < t < last["end_sec"]]
+    if not candidates or max(map(score, candidates)) <= score(last["start_sec"]) + 1e-9:
+        return segs
+    change_sec = max(candidates, key=score)
+    return segs[:-2] + [{**before, "end_sec": change_sec}, {**last, "start_sec": change_sec}]
 
 
 def _triad_seconds(chords: list[dict], seg: dict) -> tuple[dict[tuple[int, str], float], float]:
