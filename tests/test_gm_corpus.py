@@ -90,6 +90,21 @@ def test_a_fast_songs_last_verse_a_semitone_up_is_found_though_shorter_than_the_
     assert abs(row["key_segments"][1]["start_sec"] - change_sec) <= 4.0
 
 
+@needs_fluidsynth
+def test_a_last_verse_moved_up_a_step_still_repeats_the_verse():
+    """AABA with its last verse two semitones up: its chords are voiced in another register, so even moved back into the
+    home key its folded chroma does not match the first verses (every section read as a bridge); the notes each beat's
+    NNLS solve finds do (``mir.section_relabel_notes``)."""
+    spec = SongSpec(tonic="C#", mode="minor", tempo_bpm=154.9, form="aaba", style="rock", seed=5, soundfont=SMALL_SF2,
+                    modulation_semitones=2)
+    stems, truth = render(spec)
+    row = _mir_row(sum(stems.values()))
+    assert [s["key"] for s in row["key_segments"]] == ["C# minor", "Eb minor"]
+    assert [s["label"] for s in row["sections"]] == ["intro", "verse", "verse", "bridge", "verse", "outro"]
+    starts = [s["start_sec"] for s in row["sections"]]
+    assert np.allclose(starts[1:], [a for a, _, _ in truth["sections"][1:]], atol=1.0)
+
+
 def test_tempo_drift_moves_notes_and_truth_together():
     spec = SongSpec(tonic="C", mode="major", tempo_bpm=100.0, form="with_solo", seed=4)
     steady, _ = compose(spec)

@@ -152,8 +152,8 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 row.update(meter.downbeats([], np.zeros(0)))  # too few beats: None fields
         use_vocals = vocal_envelope is not None and len(vocal_envelope) and row.get("has_vocals") is not False  # else leakage only
 
-        def find_sections(key_shift: np.ndarray | None = None) -> list[dict]:
-            return _sections(row, mono, mir_sr, hop, chroma, mel_db, beat_frames,
+        def find_sections(key_shift: np.ndarray | None = None, harmony: np.ndarray | None = None) -> list[dict]:
+            return _sections(row, mono, mir_sr, hop, chroma if harmony is None else harmony, mel_db, beat_frames,
                              vocal_envelope if use_vocals else None, mir_cfg["instrumental_ratio"], mir_cfg["section_refine_bars"],
                              mir_cfg["section_phrase_bars"], mir_cfg["section_phrase_bonus"],
                              _phrase_vote_weighted(mir_cfg["section_phrase_vote"]), mir_cfg["section_crash_weight"],
@@ -259,8 +259,11 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 row["chords"] = decode(row["key_segments"])
                 row["key_segments"] = segments()
                 if mir_cfg["section_key_invariant"]:  # a chorus moved up a step repeats the chorus: label it in the home key
+                    notes = None  # the notes found, each span over its loudest: no partials folded in, whatever the voicing
+                    if mir_cfg["section_relabel_notes"] and span_notes is not None:
+                        notes = np.repeat(span_notes / np.maximum(span_notes.max(axis=0), 1e-9), np.diff(bounds), axis=1)
                     row["sections"] = sections.relabelled(row["sections"], find_sections(
-                        key_regions.key_offsets(row["key_segments"], row["key"], row["beat_times_sec"])))
+                        key_regions.key_offsets(row["key_segments"], row["key"], row["beat_times_sec"]), notes))
         with step(row, "theory"):
             row["music_theory"] = _theory(row, (onset_env, low_env, high_env), beat_frames, mir_sr / hop, cfg["theory"])
         with step(row, "loudness"):
