@@ -249,11 +249,9 @@ def mir_stage(row: dict, samples: np.ndarray, sr_hz: int, cfg: dict, harmonic: n
                 # is the longest region's (the chroma of E and F♯ major together reads B major)
                 if row["key"] not in keys:
                     main = key_regions.main_key_segment(row["key_segments"])
-                    sel = (frame_times >= main["start_sec"]) & (frame_times < main["end_sec"])
-                    inside = [c for c in row["chords"] if c["end_sec"] > main["start_sec"] and c["start_sec"] < main["end_sec"]]
-                    main_key = mir.key_from_chroma(chroma[:, sel].mean(axis=1), mir_cfg["key_profile"], inside, mir_cfg["key_chord_weight"],
-                                                   [t for t in starts if main["start_sec"] <= t < main["end_sec"]],
-                                                   mir_cfg["key_phrase_start_weight"], phrase_end_weight=mir_cfg["key_phrase_end_weight"])
+                    main_key = key_regions.region_key(chroma, frame_times, row["chords"], main, mir_cfg["key_profile"],
+                                                      mir_cfg["key_chord_weight"], starts, mir_cfg["key_phrase_start_weight"],
+                                                      mir_cfg["key_phrase_end_weight"])
                     if main_key["key"] == main["key"]:  # else the region's own naming cues disagree: leave the song's key
                         row.update(main_key)
                 row["chords"] = decode(row["key_segments"])

@@ -84,12 +84,9 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
             merged.append(dict(seg))
     named: list[dict] = []
     for i, seg in enumerate(merged):
-        sel = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
-        inside = [c for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
-        starts = [t for t in phrase_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
-        seg["key"] = key_from_chroma(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, inside, chord_weight,
-                                     starts, phrase_start_weight, end_cadence_weight if i == len(merged) - 1 else 0.0,
-                                     first_chord_weight if i == 0 else 0.0, phrase_end_weight=phrase_end_weight)["key"] or seg["key"]
+        seg["key"] = region_key(chroma, frame_times_sec, chords, seg, profile, chord_weight, phrase_starts_sec, phrase_start_weight,
+                                phrase_end_weight, end_cadence_weight if i == len(merged) - 1 else 0.0,
+                                first_chord_weight if i == 0 else 0.0)["key"] or seg["key"]
         if named and named[-1]["key"] == seg["key"]:
             named[-1]["end_sec"] = seg["end_sec"]
         else:
@@ -118,6 +115,17 @@ def key_segments(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[d
                          phrase_starts_sec or [], change_search_sec, applied_dominants)
 
 
+def region_key(chroma: np.ndarray, frame_times_sec: np.ndarray, chords: list[dict], seg: dict, profile: str = "krumhansl",
+               chord_weight: float = 1.0, phrase_starts_sec: list[float] | None = None, phrase_start_weight: float = 0.1,
+               phrase_end_weight: float = 0.0, end_cadence_weight: float = 0.0, first_chord_weight: float = 0.0) -> dict:
+    """``key_from_chroma`` over ``seg`` alone: its frames' mean chroma, the chords sounding in it, the phrase starts inside."""
+    sel = (frame_times_sec >= seg["start_sec"]) & (frame_times_sec < seg["end_sec"])
+    inside = [c for c in chords if c["end_sec"] > seg["start_sec"] and c["start_sec"] < seg["end_sec"]]
+    starts = [t for t in phrase_starts_sec or [] if seg["start_sec"] <= t < seg["end_sec"]]
+    return key_from_chroma(chroma[:, sel].mean(axis=1) if sel.any() else np.zeros(12), profile, inside, chord_weight, starts,
+                           phrase_start_weight, end_cadence_weight, first_chord_weight, phrase_end_weight=phrase_end_weight)
+
+
 def placed_change(segs: list[dict], chords: list[dict], starts_sec: list[float], radius_sec: float,
                   applied: bool = False) -> list[dict]:
     """``segs`` with the last key change moved to the phrase (section) start within ``radius_sec`` where the chords fit it
@@ -128,14 +136,13 @@ def placed_change(segs: list[dict], chords: list[dict], starts_sec: list[float],
     if len(segs) < 2 or not radius_sec:
         return segs
     before, last = segs[-2], segs[-1]
+    keys = [(pitch_class(seg["key"].split()[0]), seg["key"].split()[1]) for seg in (before, last)]
     played = [c for c in chords if c["label"] != "N" and c["end_sec"] > before["start_sec"] and c["start_sec"] < last["end_sec"]]
     marks = []
     for c, following in zip(played, played[1:] + [None]):
-        fits = []
-        for key in (before["key"], last["key"]):
-            tonic, mode = pitch_class(key.split()[0]), key.split()[1]
-            fits.append(diatonic_share([c], tonic, mode) > 0.5 or (applied and applied_dominant(c, following, tonic, mode)))
-        marks.append((c["start_sec"], c["end_sec"] - c["start_sec"], int(fits[0]) - int(fits[1])))
+        old_fits, new_fits = (diatonic_share([c], tonic, mode) > 0.5 or (applied and applied_dominant(c, following, tonic, mode))
+                              for tonic, mode in keys)
+        marks.append((c["start_sec"], c["end_sec"] - c["start_sec"], int(old_fits) - int(new_fits)))
 
     def score(change_sec: float) -> float:
         return sum(sec * (lean if start < change_sec else -lean) for start, sec, lean in marks)
